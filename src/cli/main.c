@@ -1,0 +1,85 @@
+/* stratum: one program, many subcommands; this file only dispatches. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef STRATUM_VERSION
+#define STRATUM_VERSION "0.1.0"
+#endif
+
+/* The command table; add a line per subcommand. */
+static const st_cli_cmd commands[] = {
+    {"run", "run the engine (default: the embedded simulated street)", st_cmd_run},
+    {"obs", "check SenML observation packs (obs check FILE|-)", st_cmd_obs},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: stratum [--version] [--help] COMMAND [ARGS]\n\n"
+                 "Sense and calm night-time streets: sensors report over MQTT, the engine\n"
+                 "judges each zone, lights, music and stewards respond, and every decision\n"
+                 "is explained and its effect measured.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`stratum COMMAND --help` describes each command; see also stratum(1).\n");
+}
+
+int st_cli_parse_double(const char *cmd, const char *opt, const char *s, double min, double max,
+                        double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v != v) {
+        fprintf(stderr, "stratum %s: %s: '%s' is not a number\n", cmd, opt, s);
+        return -1;
+    }
+    if (v < min || v > max) {
+        fprintf(stderr, "stratum %s: %s: %s is outside %g..%g\n", cmd, opt, s, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int st_cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max,
+                      long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end) {
+        fprintf(stderr, "stratum %s: %s: '%s' is not a whole number\n", cmd, opt, s);
+        return -1;
+    }
+    if (v < min || v > max) {
+        fprintf(stderr, "stratum %s: %s: %s is outside %ld..%ld\n", cmd, opt, s, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("stratum %s\n", STRATUM_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "stratum: '%s' is not a command; see 'stratum --help'\n", argv[1]);
+    return 2;
+}
