@@ -1,0 +1,57 @@
+/* Effect estimates for interventions: binomial intervals, risk difference and
+ * ratio, and random-effects meta-analysis across cities. Pure functions. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef STRATUM_STATS_H
+#define STRATUM_STATS_H
+
+#include <stddef.h>
+
+/* A point estimate with a two-sided confidence interval. */
+typedef struct st_estimate {
+    double est, lo, hi;
+} st_estimate;
+
+/* Standard normal quantile Phi^-1(p), 0 < p < 1 (Acklam's rational
+ * approximation refined by one Halley step; |error| < 1e-12). */
+double st_norm_quantile(double p);
+
+/* Standard normal CDF. */
+double st_norm_cdf(double x);
+
+/* Student t quantile for df > 0 degrees of freedom, 0 < p < 1. */
+double st_t_quantile(double p, double df);
+
+/* Wilson score interval for x successes in n trials at level (e.g. 0.95)
+ * (Wilson 1927; Newcombe 1998 method 3). n == 0 gives [0, 1]. */
+st_estimate st_wilson(long x, long n, double level);
+
+/* Risk difference p1 - p2 with Newcombe's hybrid score interval (Newcombe,
+ * Stat Med 1998;17:873-890, method 10), which keeps close to nominal coverage
+ * in small samples and with zero cells. */
+st_estimate st_risk_difference(long x1, long n1, long x2, long n2, double level);
+
+/* Risk ratio p1 / p2 with the Katz log interval; when any cell is zero, 0.5 is
+ * added to every cell (Haldane-Anscombe). n1 or n2 == 0 gives NAN. */
+st_estimate st_risk_ratio(long x1, long n1, long x2, long n2, double level);
+
+/* Random-effects meta-analysis of k study estimates y[i] with within-study
+ * variances v[i] > 0 (borrowed arrays). */
+typedef struct st_meta {
+    size_t k;
+    st_estimate pooled;   /* random-effects estimate and interval */
+    st_estimate fixed;    /* inverse-variance fixed-effect estimate */
+    double tau2;          /* between-study variance (DerSimonian-Laird) */
+    double q;             /* Cochran's Q */
+    double i2;            /* Higgins' I^2 in [0, 1] */
+    int hartung_knapp;    /* 1 if the interval uses the Hartung-Knapp-Sidik-Jonkman
+                             adjustment (t with k-1 df), which keeps coverage with few
+                             studies (IntHout et al., BMC Med Res Methodol 2014) */
+} st_meta;
+
+/* DerSimonian-Laird (Control Clin Trials 1986) tau^2, with the HKSJ interval
+ * when hksj != 0 and k >= 2. Returns 0, or -EINVAL if k == 0 or a variance is
+ * not positive and finite. */
+int st_meta_random(const double *y, const double *v, size_t k, double level, int hksj,
+                   st_meta *out);
+
+#endif
