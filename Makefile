@@ -83,14 +83,20 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
-# libFuzzer targets, built with clang, ASan and UBSan (fuzz/README.md).
+# libFuzzer targets, built with clang, ASan and UBSan (scripts/fuzz runs them).
+# The library is compiled once with coverage instrumentation and linked into each.
 FUZZ_BUILD := build-fuzz
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	$(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+FUZZ_CFLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 fuzz: $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
-$(FUZZ_BUILD)/%: fuzz/%.c $(LIB_SRC)
+$(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_BUILD)/libstratum.a: $(FUZZ_OBJ)
+	$(AR) rcs $@ $^
+$(FUZZ_BUILD)/%: fuzz/%.c $(FUZZ_BUILD)/libstratum.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libstratum.a $(LDLIBS)
 # A short pass of every target (CI); scripts/fuzz runs a given number of executions.
 fuzz-smoke: fuzz
 	scripts/fuzz --runs 200000
@@ -105,4 +111,4 @@ check:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -30,9 +30,9 @@
 #define RUNS     5
 
 typedef struct stream {
-    char *text;      /* packs separated by NUL */
+    char *text; /* packs separated by NUL */
     size_t len, cap;
-    size_t *off;     /* pack offsets */
+    size_t *off; /* pack offsets */
     size_t npacks, cap_packs;
     size_t *round_end; /* index of the first pack of the next second */
     size_t nrounds;
@@ -79,8 +79,8 @@ static int make_pack(char *buf, size_t cap, int d, double t0, int sec, uint64_t 
         st_senml_writer_add(&w, "band:1000", "dB", laeq - 5, 0);
         st_senml_writer_add(&w, "band:2000", "dB", laeq - 7, 0);
         st_senml_writer_add(&w, (sec + d) % 17 == 0 ? "event:shout" : "band:4000",
-                            (sec + d) % 17 == 0 ? "/" : "dB",
-                            (sec + d) % 17 == 0 ? 0.8 : laeq - 10, 0);
+                            (sec + d) % 17 == 0 ? "/" : "dB", (sec + d) % 17 == 0 ? 0.8 : laeq - 10,
+                            0);
         *records += 8;
     } else {
         snprintf(dev, sizeof(dev), "cam-%d", d);
@@ -137,8 +137,8 @@ static double run_stratum(const stream *s, const st_settings *set, const st_zone
                           uint64_t *transitions)
 {
     st_senml *p = st_senml_new(ST_SENML_MAX_RECORDS);
-    st_engine *e = st_engine_new(&set->engine, zones, NZONES, set->rules, set->nrules, NULL, 0,
-                                 NULL);
+    st_engine *e =
+        st_engine_new(&set->engine, zones, NZONES, set->rules, set->nrules, NULL, 0, NULL);
     if (!p || !e) {
         fprintf(stderr, "bench/ingest: cannot create parser or engine: %s\n", strerror(errno));
         exit(1);
@@ -189,8 +189,8 @@ static double run_jansson(const stream *s)
 static long memory_phase(const st_settings *set, const st_zone_def *zones, double t0)
 {
     st_senml *p = st_senml_new(ST_SENML_MAX_RECORDS);
-    st_engine *e = st_engine_new(&set->engine, zones, NZONES, set->rules, set->nrules, NULL, 0,
-                                 NULL);
+    st_engine *e =
+        st_engine_new(&set->engine, zones, NZONES, set->rules, set->nrules, NULL, 0, NULL);
     char buf[2048];
     uint64_t rec = 0;
     for (int sec = 0; sec < 600; sec++) {
@@ -254,8 +254,8 @@ int main(int argc, char **argv)
     qsort(ts, RUNS, sizeof(double), cmp_double);
     qsort(tj, RUNS, sizeof(double), cmp_double);
     double rs = s.records / ts[RUNS / 2], rj = s.records / tj[RUNS / 2];
-    printf("baseline jansson parse only:         median %.3f s  %10.0f records/s\n",
-           tj[RUNS / 2], rj);
+    printf("baseline jansson parse only:         median %.3f s  %10.0f records/s\n", tj[RUNS / 2],
+           rj);
     printf("stratum parse + fuse + decide:       median %.3f s  %10.0f records/s "
            "(%llu transitions)\n",
            ts[RUNS / 2], rs, (unsigned long long)transitions);

@@ -31,6 +31,7 @@ for t in $(find "$build/tests" -type f -perm -u+x -name 'test_*' 2>/dev/null | s
 done
 echo "integration tests ($build):"
 for t in tests/integration/*.sh; do
+    [ "$(basename "$t")" = lib.sh ] && continue
     [ -e "$t" ] || continue
     run_one "integration/$(basename "$t" .sh)" env STRATUM_BUILD="$build" bash "$t"
 done

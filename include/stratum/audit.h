@@ -22,8 +22,7 @@ typedef struct st_audit st_audit; /* opaque */
  * sk (copied) signs heads; NULL disables signing. Every sign_every appends a
  * head is signed (0 = only on st_audit_sign_head and st_audit_free).
  * Returns NULL with errno on failure. */
-st_audit *st_audit_new(struct sqlite3 *db, const unsigned char *sk, int sign_every,
-                       st_log *log);
+st_audit *st_audit_new(struct sqlite3 *db, const unsigned char *sk, int sign_every, st_log *log);
 /* Signs the current head (if a key was given and records were added) and frees. */
 void st_audit_free(st_audit *a);
 
@@ -40,12 +39,12 @@ int st_audit_sign_head(st_audit *a);
 
 /* Result of verifying a chain. */
 typedef struct st_audit_report {
-    int ok;               /* 1 if the chain and every signed head check out */
-    int64_t records;      /* records read */
-    int64_t heads;        /* signed heads checked */
-    int64_t last_signed;  /* sequence number covered by the newest valid head */
-    int64_t bad_seq;      /* first record (or head id for head problems) at fault */
-    char problem[256];    /* what is wrong, in one sentence */
+    int ok;              /* 1 if the chain and every signed head check out */
+    int64_t records;     /* records read */
+    int64_t heads;       /* signed heads checked */
+    int64_t last_signed; /* sequence number covered by the newest valid head */
+    int64_t bad_seq;     /* first record (or head id for head problems) at fault */
+    char problem[256];   /* what is wrong, in one sentence */
 } st_audit_report;
 
 /* Walk the chain in db: sequence numbers must run 1, 2, 3... without gaps; each

@@ -19,17 +19,17 @@
 /* Every setting of a Stratum installation. Plain data; the config table
  * refers into it by offset. */
 typedef struct st_settings {
-    char street[ST_ID_MAX];     /* [street] name */
+    char street[ST_ID_MAX];       /* [street] name */
     char store_path[ST_PATH_MAX]; /* [store] path */
-    int store_sync_full;        /* [store] sync = full|normal */
-    st_log_level log_level;     /* [log] level */
-    double run_speed;           /* [run] speed: simulated seconds per wall second; 0 = as fast as possible */
-    double status_every_s;      /* [run] status_every_s: simulated seconds between live lines */
-    st_engine_params engine;    /* [engine] (zone fusion, state machine, outcomes) */
-    st_sim_params sim;          /* [sim] (and [sim.effect ACTION]) */
+    int store_sync_full;          /* [store] sync = full|normal */
+    st_log_level log_level;       /* [log] level */
+    double run_speed; /* [run] speed: simulated seconds per wall second; 0 = as fast as possible */
+    double status_every_s;   /* [run] status_every_s: simulated seconds between live lines */
+    st_engine_params engine; /* [engine] (zone fusion, state machine, outcomes) */
+    st_sim_params sim;       /* [sim] (and [effect ACTION] sections) */
     st_zone_def zones[ST_MAX_ZONES]; /* [zone ID] sections */
     size_t nzones;
-    st_rule rules[ST_MAX_RULES];     /* [rule NAME] sections */
+    st_rule rules[ST_MAX_RULES]; /* [rule NAME] sections */
     size_t nrules;
 } st_settings;
 
@@ -49,8 +49,7 @@ int st_config_load_string(st_settings *s, const char *text, const char *name, ch
 
 /* Set one key ("engine.hold_s", "sim.seed", "zone.z1.capacity"...) from text,
  * as the command line's --set KEY=VALUE does. 0 or -EINVAL with err filled. */
-int st_config_set(st_settings *s, const char *key, const char *value, char *err,
-                  size_t errcap);
+int st_config_set(st_settings *s, const char *key, const char *value, char *err, size_t errcap);
 
 /* Cross-field checks (weights sum, exit < enter, hours...). 0 or -EINVAL + err. */
 int st_config_validate(const st_settings *s, char *err, size_t errcap);

@@ -14,20 +14,21 @@
 
 typedef struct st_engine_params {
     st_zone_params zone;
-    int utc_offset_min;    /* local time = UTC + this, for hour of night */
+    int utc_offset_min;     /* local time = UTC + this, for hour of night */
     double outcome_after_s; /* record each intervention's zone state this long after */
     double eval_every_s;    /* how often zones are re-evaluated (observation time) */
 } st_engine_params;
 
 typedef struct st_engine_stats {
-    uint64_t obs_in;          /* observations offered */
-    uint64_t obs_used;        /* fused into a zone */
+    uint64_t obs_in;   /* observations offered */
+    uint64_t obs_used; /* fused into a zone */
     uint64_t obs_unknown_zone;
-    uint64_t obs_rejected;    /* refused by the zone (e.g. too old) */
+    uint64_t obs_rejected; /* refused by the zone (e.g. too old) */
     uint64_t transitions;
     uint64_t interventions;
     uint64_t actuator_errors;
     uint64_t store_errors;
+    uint64_t outcomes_dropped;         /* pending-outcome table full: outcome not recorded */
     uint64_t entered[ST_STATE__COUNT]; /* transitions into each state */
 } st_engine_stats;
 
@@ -49,7 +50,8 @@ st_engine *st_engine_new(const st_engine_params *p, const st_zone_def *zones, si
 /* Frees the engine and every actuator added to it (their ops->free). */
 void st_engine_free(st_engine *e);
 
-/* Add an actuator; ownership of a.self passes to the engine. 0 or -ENOSPC. */
+/* Add an actuator; ownership of a.self passes to the engine, also on failure
+ * (-ENOSPC: the engine has called a.ops->free(a.self)). 0 or -ENOSPC. */
 int st_engine_add_actuator(st_engine *e, st_actuator a);
 void st_engine_set_listener(st_engine *e, const st_engine_listener *l);
 

@@ -47,16 +47,16 @@ typedef enum st_event_kind {
 /* One resolved measurement. Plain data, fixed size, no pointers: safe to copy,
  * queue and store without ownership questions. */
 typedef struct st_obs {
-    char zone[ST_ID_MAX];    /* from the resolved name "<zone>/<device>/<quantity>" */
+    char zone[ST_ID_MAX]; /* from the resolved name "<zone>/<device>/<quantity>" */
     char device[ST_ID_MAX];
-    char name[ST_NAME_MAX];  /* quantity part of the name, e.g. "LAeq", "band:1000" */
-    char unit[ST_UNIT_MAX];  /* SenML unit as resolved (u or bu), e.g. "dB", "count" */
-    char vs[ST_VS_MAX];      /* string value, only for ST_Q_SW_VERSION */
+    char name[ST_NAME_MAX]; /* quantity part of the name, e.g. "LAeq", "band:1000" */
+    char unit[ST_UNIT_MAX]; /* SenML unit as resolved (u or bu), e.g. "dB", "count" */
+    char vs[ST_VS_MAX];     /* string value, only for ST_Q_SW_VERSION */
     st_qty qty;
-    int sub;                 /* band centre in Hz (rounded) or st_event_kind; else 0 */
-    double t;                /* seconds since the Unix epoch, resolved (bt + t) */
-    double ut;               /* SenML update time in s; 0 when absent */
-    double v;                /* numeric value (vb true/false is 1/0) */
+    int sub;   /* band centre in Hz (rounded) or st_event_kind; else 0 */
+    double t;  /* seconds since the Unix epoch, resolved (bt + t) */
+    double ut; /* SenML update time in s; 0 when absent */
+    double v;  /* numeric value (vb true/false is 1/0) */
 } st_obs;
 
 /* Static description of a quantity. */
@@ -80,8 +80,11 @@ st_qty st_qty_parse(const char *name, size_t len, int *sub);
 const char *st_event_kind_name(st_event_kind k);
 st_event_kind st_event_kind_parse(const char *s, size_t len);
 
-/* Write obs as one line of JSON {"zone","device","n","u","v"|"vs","t"} into buf.
- * Returns the length written (excluding NUL) or -ENOSPC. */
+/* Write obs as one line of JSON {"n","u","v"|"vs","t"} (n is the full resolved
+ * name "<zone>/<device>/<quantity>"; ut is not written). Wrapped in [ ], the
+ * line is a SenML pack that reads back to the same record. Returns the length
+ * written (excluding NUL), -ENOSPC, or -EINVAL for NULL arguments, cap == 0 or a
+ * non-finite v/t (JSON has no NaN). */
 int st_obs_to_json(const st_obs *o, char *buf, size_t cap);
 
 #endif

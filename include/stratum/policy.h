@@ -21,9 +21,9 @@ typedef struct st_rule {
     char name[ST_ID_MAX];
     unsigned states;
     int hour_from, hour_to;
-    char scene[ST_ACTION_MAX];   /* lighting scene name */
-    char music[ST_ACTION_MAX];   /* music programme name */
-    char alert[ST_ACTION_MAX];   /* alert severity: info, warning, critical */
+    char scene[ST_ACTION_MAX]; /* lighting scene name */
+    char music[ST_ACTION_MAX]; /* music programme name */
+    char alert[ST_ACTION_MAX]; /* alert severity: info, warning, critical */
     double cooldown_s;
 } st_rule;
 
@@ -32,11 +32,11 @@ typedef struct st_intervention {
     double t;
     char zone[ST_ID_MAX];
     st_act_kind kind;
-    char name[ST_ACTION_MAX];   /* scene, programme or severity */
-    char rule[ST_ID_MAX];       /* rule that fired */
-    st_state from, to;          /* the transition that triggered it */
-    int64_t transition_id;      /* store id of that transition, 0 if not stored */
-    char reason[256];           /* one readable sentence: inputs, rule, state change */
+    char name[ST_ACTION_MAX]; /* scene, programme or severity */
+    char rule[ST_ID_MAX];     /* rule that fired */
+    st_state from, to;        /* the transition that triggered it */
+    int64_t transition_id;    /* store id of that transition, 0 if not stored */
+    char reason[256];         /* one readable sentence: inputs, rule, state change */
 } st_intervention;
 
 typedef struct st_policy st_policy; /* opaque */
@@ -49,7 +49,6 @@ void st_policy_free(st_policy *p);
  * with the interventions due (one per action of each firing rule) and return
  * their count. Allocates nothing. */
 size_t st_policy_decide(st_policy *p, size_t zone_idx, const char *zone, const st_trace *tr,
-                        int hour_of_night, int64_t transition_id, st_intervention *out,
-                        size_t max);
+                        int hour_of_night, int64_t transition_id, st_intervention *out, size_t max);
 
 #endif

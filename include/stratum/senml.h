@@ -32,12 +32,15 @@ void st_senml_free(st_senml *p);
  * A pack is all-or-nothing: on any error nothing is returned.
  * On success returns the number of records and sets *out to the parser's own
  * array (borrowed: valid until the next call or st_senml_free). On failure
- * returns -EINVAL (bad content), -E2BIG (too large / too many records) and fills
- * *err (may be NULL). Allocates nothing. */
+ * returns -EINVAL (bad content), -E2BIG (too large, too many records or too
+ * many JSON tokens), sets *out to NULL and fills *err (out and err may be NULL).
+ * Allocates nothing. */
 int st_senml_parse(st_senml *p, const char *buf, size_t len, double now, const st_obs **out,
                    st_senml_err *err);
 
-/* Format err as "record N field F: msg" into buf (always NUL-terminated). */
+/* Format err as "record N field F: msg" into buf (always NUL-terminated);
+ * "record N: msg" when the field is empty, and only the sentence when the
+ * error concerns the pack itself (record -1, no field). */
 void st_senml_err_format(const st_senml_err *err, char *buf, size_t cap);
 
 #endif

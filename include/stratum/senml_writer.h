@@ -7,14 +7,14 @@
 #include "stratum/obs.h"
 
 /* Incremental writer of one pack into a caller buffer (borrowed). Records that share
- * zone/device share one base name. Functions return 0 or -ENOSPC (the pack
- * is then unusable). */
+ * zone/device share one base name. Functions return 0, -ENOSPC, or -EINVAL for
+ * a non-finite value (JSON has no NaN); the pack is then unusable. */
 typedef struct st_senml_writer {
     char *buf;
     size_t cap, len;
     int nrec;
     int failed;
-    double bt;          /* base time of the pack */
+    double bt; /* base time of the pack */
     char bn[2 * ST_ID_MAX + 2];
 } st_senml_writer;
 

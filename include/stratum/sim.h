@@ -40,11 +40,11 @@ typedef struct st_sim_params {
 typedef struct st_sim_stats {
     double sim_seconds;
     uint64_t packs, records;
-    int episodes;               /* latent escalation onsets */
-    int episodes_treated;       /* ... that received at least one intervention */
+    int episodes;                               /* latent escalation onsets */
+    int episodes_treated;                       /* ... that received at least one intervention */
     int incidents_treated, incidents_untreated; /* incidents within those episodes */
-    int interventions;          /* interventions received */
-    int lamps;                  /* lamp posts simulated */
+    int interventions;                          /* interventions received */
+    int lamps;                                  /* lamp posts simulated */
 } st_sim_stats;
 
 typedef struct st_sim st_sim; /* opaque */

@@ -38,14 +38,14 @@ st_estimate st_risk_ratio(long x1, long n1, long x2, long n2, double level);
  * variances v[i] > 0 (borrowed arrays). */
 typedef struct st_meta {
     size_t k;
-    st_estimate pooled;   /* random-effects estimate and interval */
-    st_estimate fixed;    /* inverse-variance fixed-effect estimate */
-    double tau2;          /* between-study variance (DerSimonian-Laird) */
-    double q;             /* Cochran's Q */
-    double i2;            /* Higgins' I^2 in [0, 1] */
-    int hartung_knapp;    /* 1 if the interval uses the Hartung-Knapp-Sidik-Jonkman
-                             adjustment (t with k-1 df), which keeps coverage with few
-                             studies (IntHout et al., BMC Med Res Methodol 2014) */
+    st_estimate pooled; /* random-effects estimate and interval */
+    st_estimate fixed;  /* inverse-variance fixed-effect estimate */
+    double tau2;        /* between-study variance (DerSimonian-Laird) */
+    double q;           /* Cochran's Q */
+    double i2;          /* Higgins' I^2 in [0, 1] */
+    int hartung_knapp;  /* 1 if the interval uses the Hartung-Knapp-Sidik-Jonkman
+                           adjustment (t with k-1 df), which keeps coverage with few
+                           studies (IntHout et al., BMC Med Res Methodol 2014) */
 } st_meta;
 
 /* DerSimonian-Laird (Control Clin Trials 1986) tau^2, with the HKSJ interval

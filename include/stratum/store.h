@@ -11,14 +11,14 @@
 /* Per-minute aggregate of one zone. Plain data. */
 typedef struct st_minute {
     char zone[ST_ID_MAX];
-    double t;            /* start of the minute, epoch seconds */
+    double t; /* start of the minute, epoch seconds */
     int n_obs;
-    double laeq_mean;    /* energy mean of LAeq over the minute, dB; NAN if none */
-    double laeq_max;     /* max LAFmax (or LAeq) in the minute, dB; NAN if none */
-    double occupancy;    /* mean people present */
-    int events;          /* raucous events counted */
+    double laeq_mean; /* energy mean of LAeq over the minute, dB; NAN if none */
+    double laeq_max;  /* max LAFmax (or LAeq) in the minute, dB; NAN if none */
+    double occupancy; /* mean people present */
+    int events;       /* raucous events counted */
     double score_mean, score_max;
-    st_state state;      /* state at the end of the minute */
+    st_state state; /* state at the end of the minute */
 } st_minute;
 
 typedef struct st_store st_store; /* opaque */
@@ -27,7 +27,9 @@ typedef struct st_store st_store; /* opaque */
  * migrate it to the current schema. sync_full != 0 fsyncs every commit
  * (survives power loss); 0 uses synchronous=NORMAL (survives kill -9 of the
  * process, the documented default for the simulator). log is borrowed.
- * Returns NULL and sets errno on failure, after logging one line that says why. */
+ * Returns NULL and sets errno on failure, after logging one line that says why:
+ * ENOTSUP if the database's schema version is newer than this build's, EROFS if
+ * it is read-only. */
 st_store *st_store_open(const char *path, int sync_full, st_log *log);
 void st_store_free(st_store *s);
 
@@ -45,7 +47,9 @@ int64_t st_store_add_transition(st_store *s, int64_t run, const char *zone, cons
 int64_t st_store_add_intervention(st_store *s, int64_t run, const st_intervention *iv);
 
 /* Batched writes: committed at the next st_store_flush() (the engine flushes
- * once per simulated/real minute). 0 or negative errno. */
+ * once per simulated/real minute). 0 or negative errno: -EEXIST for a
+ * (run, zone, t) minute or (intervention, after_s) outcome already written,
+ * -ENOENT when the run or intervention does not exist. */
 int st_store_add_minute(st_store *s, int64_t run, const st_minute *m);
 int st_store_add_outcome(st_store *s, int64_t intervention_id, double after_s, double t,
                          st_state state);

@@ -26,43 +26,43 @@ int st_state_parse(const char *s);
  * condition has held for hold_s AND the zone has spent dwell_s[current] in its
  * current state. */
 typedef struct st_zone_params {
-    double win_short_s, win_mid_s, win_long_s; /* rolling windows, e.g. 10, 60, 300 */
+    double win_short_s, win_mid_s, win_long_s;  /* rolling windows, e.g. 10, 60, 300 */
     double w_crowd, w_noise, w_events, w_trend; /* score weights, sum 1 */
-    double noise_span_db;    /* LAeq(mid) - baseline that saturates the noise term */
-    double event_rate_span;  /* events/min (mid window) that saturates the event term */
-    double trend_span_db;    /* LAeq(short) - LAeq(long) that saturates the trend term */
-    double event_min_conf;   /* events below this confidence are ignored */
-    double baseline_db;      /* initial LAeq baseline for every hour of night */
-    double baseline_alpha;   /* EWMA weight of a minute's LAeq in its hour's baseline */
+    double noise_span_db;   /* LAeq(mid) - baseline that saturates the noise term */
+    double event_rate_span; /* events/min (mid window) that saturates the event term */
+    double trend_span_db;   /* LAeq(short) - LAeq(long) that saturates the trend term */
+    double event_min_conf;  /* events below this confidence are ignored */
+    double baseline_db;     /* initial LAeq baseline for every hour of night */
+    double baseline_alpha;  /* EWMA weight of a minute's LAeq in its hour's baseline */
     double enter[ST_STATE__COUNT];
     double exit[ST_STATE__COUNT];
     double dwell_s[ST_STATE__COUNT];
     double hold_s;
-    double stale_s;          /* no observation for this long: zone inputs are stale */
+    double stale_s; /* no observation for this long: zone inputs are stale */
 } st_zone_params;
 
 /* Zone as configured. */
 typedef struct st_zone_def {
     char id[ST_ID_MAX];
     char title[64];
-    double capacity;  /* people at which the crowd term saturates */
-    int lamps;        /* lamp posts in this zone */
+    double capacity; /* people at which the crowd term saturates */
+    int lamps;       /* lamp posts in this zone */
 } st_zone_def;
 
 /* Everything that explains one state transition. Plain data. */
 typedef struct st_trace {
-    double t;               /* observation time of the decision */
+    double t; /* observation time of the decision */
     st_state from, to;
     double score;
-    double occupancy;       /* people present */
+    double occupancy;                       /* people present */
     double laeq_short, laeq_mid, laeq_long; /* dB, energy means over the windows */
-    double baseline_db;     /* baseline for this hour of night */
-    double event_rate;      /* raucous events per minute over the mid window */
+    double baseline_db;                     /* baseline for this hour of night */
+    double event_rate;                      /* raucous events per minute over the mid window */
     double term_crowd, term_noise, term_events, term_trend; /* weighted contributions */
-    double threshold;       /* the enter/exit threshold that was crossed */
-    double held_s;          /* how long the condition held */
-    double dwell_s;         /* time spent in `from` */
-    char rule[160];         /* human-readable rule, e.g. "score 0.61 >= enter[tense] 0.55 ..." */
+    double threshold; /* the enter/exit threshold that was crossed */
+    double held_s;    /* how long the condition held */
+    double dwell_s;   /* time spent in `from` */
+    char rule[160];   /* human-readable rule, e.g. "score 0.61 >= enter[tense] 0.55 ..." */
 } st_trace;
 
 /* Write trace as a JSON object into buf; returns length or -ENOSPC. */
@@ -71,12 +71,12 @@ int st_trace_to_json(const st_trace *tr, const char *zone, char *buf, size_t cap
 /* Live view of a zone, for the run loop's status line and the dashboard. */
 typedef struct st_zone_status {
     st_state state;
-    double since;           /* time the current state was entered */
+    double since; /* time the current state was entered */
     double score;
     double occupancy;
     double laeq_mid;
     double event_rate;
-    double last_obs;        /* time of the newest observation, 0 if none */
+    double last_obs; /* time of the newest observation, 0 if none */
     int stale;
 } st_zone_status;
 

@@ -88,9 +88,12 @@ static void print_status(run_ctx *c, double now)
         const st_zone *z = st_engine_zone(c->engine, i);
         st_zone_status zs;
         st_zone_status_get(z, now, &zs);
-        printf("%s %-4s %-10s score %.2f  LAeq %5.1f dB  people %4.0f  events %4.1f/min%s\n",
-               clock, st_zone_def_get(z)->id, st_state_name(zs.state), zs.score, zs.laeq_mid,
-               zs.occupancy, zs.event_rate, zs.stale ? "  (stale)" : "");
+        char laeq[16] = "    -", people[16] = "   -";
+        if (isfinite(zs.laeq_mid)) snprintf(laeq, sizeof(laeq), "%5.1f", zs.laeq_mid);
+        if (isfinite(zs.occupancy)) snprintf(people, sizeof(people), "%4.0f", zs.occupancy);
+        printf("%s %-4s %-10s score %.2f  LAeq %s dB  people %s  events %4.1f/min%s\n", clock,
+               st_zone_def_get(z)->id, st_state_name(zs.state), zs.score, laeq, people,
+               zs.event_rate, zs.stale ? "  (stale)" : "");
     }
     fflush(stdout);
 }
@@ -230,8 +233,7 @@ static void print_summary(run_ctx *c, double wall_s)
     printf("  interventions %llu: scenes %llu, music %llu, alerts %llu (actuator errors %llu)\n",
            (unsigned long long)es.interventions, (unsigned long long)c->by_action[ST_ACT_SCENE],
            (unsigned long long)c->by_action[ST_ACT_MUSIC],
-           (unsigned long long)c->by_action[ST_ACT_ALERT],
-           (unsigned long long)es.actuator_errors);
+           (unsigned long long)c->by_action[ST_ACT_ALERT], (unsigned long long)es.actuator_errors);
     if (c->sim) {
         st_sim_stats ss;
         st_sim_stats_get(c->sim, &ss);
@@ -242,7 +244,8 @@ static void print_summary(run_ctx *c, double wall_s)
         printf("  incidents: %d in treated episodes (%.0f%%), %d in untreated episodes (%.0f%%)\n",
                ss.incidents_treated,
                ss.episodes_treated ? 100.0 * ss.incidents_treated / ss.episodes_treated : 0.0,
-               ss.incidents_untreated, untreated ? 100.0 * ss.incidents_untreated / untreated : 0.0);
+               ss.incidents_untreated,
+               untreated ? 100.0 * ss.incidents_untreated / untreated : 0.0);
     }
     printf("  store: %s\n", c->set->store_path);
 }
@@ -250,12 +253,16 @@ static void print_summary(run_ctx *c, double wall_s)
 static int parse_args(int argc, char **argv, st_settings *set, run_opts *o)
 {
     enum { OPT_DUMP = 256, OPT_SPEED, OPT_SEED, OPT_DB, OPT_REPLAY };
-    static const struct option longopts[] = {
-        {"config", required_argument, 0, 'c'},   {"set", required_argument, 0, 's'},
-        {"dump-config", no_argument, 0, OPT_DUMP}, {"speed", required_argument, 0, OPT_SPEED},
-        {"seed", required_argument, 0, OPT_SEED}, {"db", required_argument, 0, OPT_DB},
-        {"replay", required_argument, 0, OPT_REPLAY}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"config", required_argument, 0, 'c'},
+                                             {"set", required_argument, 0, 's'},
+                                             {"dump-config", no_argument, 0, OPT_DUMP},
+                                             {"speed", required_argument, 0, OPT_SPEED},
+                                             {"seed", required_argument, 0, OPT_SEED},
+                                             {"db", required_argument, 0, OPT_DB},
+                                             {"replay", required_argument, 0, OPT_REPLAY},
+                                             {"quiet", no_argument, 0, 'q'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     char err[512];
     /* First pass: the config file, so --set and options override it wherever they stand. */
     int ch;
@@ -268,8 +275,9 @@ static int parse_args(int argc, char **argv, st_settings *set, run_opts *o)
             return 1;
         }
         if (ch == '?') {
-            fprintf(stderr, "stratum run: unknown or incomplete option '%s'; see 'stratum run "
-                            "--help'\n",
+            fprintf(stderr,
+                    "stratum run: unknown or incomplete option '%s'; see 'stratum run "
+                    "--help'\n",
                     argv[optind - 1]);
             return 2;
         }
@@ -301,25 +309,34 @@ static int parse_args(int argc, char **argv, st_settings *set, run_opts *o)
             }
             break;
         }
-        case OPT_DUMP: o->dump_config = 1; break;
-        case OPT_SPEED:
-            if (st_cli_parse_double("run", "--speed", optarg, 0, 1e7, &set->run_speed)) return 2;
+        case OPT_DUMP:
+            o->dump_config = 1;
             break;
-        case OPT_SEED: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-') {
-                fprintf(stderr, "stratum run: --seed: '%s' is not a whole number >= 0\n", optarg);
+        /* These options are shorthands for table keys: same ranges, same messages. */
+        case OPT_SPEED:
+        case OPT_SEED:
+        case OPT_DB: {
+            const char *key = ch == OPT_SPEED  ? "run.speed"
+                              : ch == OPT_SEED ? "sim.seed"
+                                               : "store.path";
+            if (st_config_set(set, key, optarg, err, sizeof(err)) < 0) {
+                fprintf(stderr, "stratum run: --%s: %s\n",
+                        ch == OPT_SPEED  ? "speed"
+                        : ch == OPT_SEED ? "seed"
+                                         : "db",
+                        err);
                 return 2;
             }
-            set->sim.seed = v;
             break;
         }
-        case OPT_DB: snprintf(set->store_path, sizeof(set->store_path), "%s", optarg); break;
-        case OPT_REPLAY: o->replay_path = optarg; break;
-        case 'q': o->quiet = 1; break;
-        default: break;
+        case OPT_REPLAY:
+            o->replay_path = optarg;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        default:
+            break;
         }
     }
     if (st_config_validate(set, err, sizeof(err)) < 0) {
@@ -392,8 +409,9 @@ int st_cmd_run(int argc, char **argv)
         printf("stratum: street '%s', %zu zones, store %s, %s\n", set->street, set->nzones,
                set->store_path,
                o.replay_path ? "replaying SenML"
-                             : (set->run_speed > 0 ? "simulated night" : "simulated night, "
-                                                                          "full speed"));
+                             : (set->run_speed > 0 ? "simulated night"
+                                                   : "simulated night, "
+                                                     "full speed"));
     double w0 = wall_now();
     rc = o.replay_path ? run_replay(&c, o.replay_path) : run_sim(&c);
     st_engine_flush(c.engine);

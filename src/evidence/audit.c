@@ -19,7 +19,7 @@ struct st_audit {
     unsigned char sk[ST_AUDIT_SK_BYTES];
     int has_key;
     int sign_every, since_signed;
-    int64_t seq;                   /* last sequence number */
+    int64_t seq;                    /* last sequence number */
     unsigned char head[HASH_BYTES]; /* hash of record seq (zeros before the first) */
 };
 
@@ -118,8 +118,8 @@ st_audit *st_audit_new(sqlite3 *db, const unsigned char *sk, int sign_every, st_
                            -1, &a->ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO audit_heads(seq,hash,t,sig) VALUES(?,?,?,?)", -1,
                            &a->ins_head, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1,
-                           &last, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &last,
+                           NULL) != SQLITE_OK) {
         st_error(log, "audit", "cannot prepare statements: %s", sqlite3_errmsg(db));
         goto fail;
     }
@@ -166,8 +166,7 @@ int64_t st_audit_append(st_audit *a, double t, const char *kind, const char *act
     a->seq = seq;
     memcpy(a->head, h, HASH_BYTES);
     a->since_signed++;
-    if (a->has_key && a->sign_every > 0 && a->since_signed >= a->sign_every)
-        st_audit_sign_head(a);
+    if (a->has_key && a->sign_every > 0 && a->since_signed >= a->sign_every) st_audit_sign_head(a);
     return seq;
 }
 
@@ -210,8 +209,8 @@ int st_audit_verify(sqlite3 *db, const unsigned char *pk, st_audit_report *out)
                            "SELECT seq,t,kind,actor,subject,detail,hash FROM audit ORDER BY "
                            "rowid",
                            -1, &rec, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT id,seq,hash,sig FROM audit_heads ORDER BY id", -1,
-                           &heads, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, "SELECT id,seq,hash,sig FROM audit_heads ORDER BY id", -1, &heads,
+                           NULL) != SQLITE_OK) {
         sqlite3_finalize(rec);
         return -EIO;
     }
@@ -234,8 +233,8 @@ int st_audit_verify(sqlite3 *db, const unsigned char *pk, st_audit_report *out)
                      (long long)expect, (long long)seq);
             break;
         }
-        record_hash(prev, seq, sqlite3_column_double(rec, 1), col_text(rec, 2),
-                    col_text(rec, 3), col_text(rec, 4), col_text(rec, 5), h);
+        record_hash(prev, seq, sqlite3_column_double(rec, 1), col_text(rec, 2), col_text(rec, 3),
+                    col_text(rec, 4), col_text(rec, 5), h);
         if (sqlite3_column_bytes(rec, 6) != HASH_BYTES ||
             memcmp(h, sqlite3_column_blob(rec, 6), HASH_BYTES)) {
             out->ok = 0;
@@ -280,8 +279,8 @@ int st_audit_verify(sqlite3 *db, const unsigned char *pk, st_audit_report *out)
             break;
         }
         head_message(seq, sqlite3_column_blob(heads, 2), msg);
-        if (!pk || crypto_sign_verify_detached(sqlite3_column_blob(heads, 3), msg, sizeof(msg),
-                                               pk) != 0) {
+        if (!pk ||
+            crypto_sign_verify_detached(sqlite3_column_blob(heads, 3), msg, sizeof(msg), pk) != 0) {
             out->ok = 0;
             out->bad_seq = id;
             snprintf(out->problem, sizeof(out->problem),

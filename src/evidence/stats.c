@@ -22,8 +22,8 @@ double st_norm_quantile(double p)
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     const double plow = 0.02425;
     if (!(p > 0 && p < 1)) return p == 0 ? -INFINITY : (p == 1 ? INFINITY : NAN);
     double x;
@@ -158,8 +158,7 @@ st_estimate st_risk_ratio(long x1, long n1, long x2, long n2, double level)
     return r;
 }
 
-int st_meta_random(const double *y, const double *v, size_t k, double level, int hksj,
-                   st_meta *out)
+int st_meta_random(const double *y, const double *v, size_t k, double level, int hksj, st_meta *out)
 {
     if (k == 0 || !y || !v || !out) return -EINVAL;
     double sw = 0, sw2 = 0, swy = 0;

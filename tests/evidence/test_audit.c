@@ -48,8 +48,7 @@ static void test_intact(void)
     CHECK_EQ_INT(r.last_signed, 22);
     /* Reopening continues the chain. */
     st_audit *a = st_audit_new(db, sk, 0, NULL);
-    CHECK_EQ_INT(st_audit_append(a, 1795809700.0, "config", "operator", "engine.hold_s", "{}"),
-                 23);
+    CHECK_EQ_INT(st_audit_append(a, 1795809700.0, "config", "operator", "engine.hold_s", "{}"), 23);
     st_audit_free(a);
     CHECK_EQ_INT(st_audit_verify(db, pk, &r), 0);
     CHECK(r.ok);

@@ -2,7 +2,7 @@
 # The command line: help for every command, clear errors, exit statuses.
 source "$(dirname "$0")/lib.sh"
 "$STRATUM" --help | grep -q '^commands:' || fail "stratum --help lists no commands"
-cmds=$("$STRATUM" --help | awk '/^commands:/{f=1;next} f && NF {print $1}')
+cmds=$("$STRATUM" --help | awk '/^commands:/{f=1;next} f && !NF {exit} f {print $1}')
 for c in $cmds; do
     "$STRATUM" "$c" --help >"$TMP/help" 2>&1 || fail "stratum $c --help exited $?"
     grep -qi usage "$TMP/help" || fail "stratum $c --help shows no usage"
@@ -17,6 +17,6 @@ set +e
 "$STRATUM" run --speed fast 2>"$TMP/err"; rc=$?
 set -e
 [ $rc -eq 2 ] || fail "bad --speed exited $rc"
-grep -q -- "--speed: 'fast' is not a number" "$TMP/err" || fail "unclear --speed message: $(cat "$TMP/err")"
+grep -q -- "--speed: run.speed: 'fast' is not a number" "$TMP/err" || fail "unclear --speed message: $(cat "$TMP/err")"
 "$STRATUM" --version | grep -q '^stratum [0-9]' || fail "--version"
 ok "errors and exit statuses"
