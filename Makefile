@@ -11,7 +11,7 @@ BUILD    ?= $(if $(filter 1,$(SAN)),build-asan,build)
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 # Libraries the library links; every module's dependencies are listed once here.
-PKGS     := sqlite3 libsodium libmosquitto jansson sndfile kissfft-float alsa libmpdclient libcurl libmicrohttpd
+PKGS     := sqlite3 libsodium libmosquitto jansson sndfile kissfft-float alsa libmpdclient libcurl libmicrohttpd igraph link-grammar
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 # CI (CI=true) and `make WERROR=1` turn every warning into an error.
