@@ -99,7 +99,7 @@ $(FUZZ_BUILD)/%: fuzz/%.c $(FUZZ_BUILD)/libstratum.a
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libstratum.a $(LDLIBS)
 # A short pass of every target (CI); scripts/fuzz runs a given number of executions.
 fuzz-smoke: fuzz
-	scripts/fuzz --runs 200000
+	scripts/fuzz --runs 200000 --seconds 30
 
 check:
 	$(MAKE) format-check
