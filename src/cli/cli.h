@@ -3,6 +3,8 @@
 #ifndef STRATUM_CLI_H
 #define STRATUM_CLI_H
 
+#include <stddef.h>
+
 /* Each subcommand gets argv with argv[0] = its own name, prints its own
  * --help, and returns the process exit status (0 ok, 1 failure, 2 usage or
  * configuration error). */
@@ -14,6 +16,10 @@ typedef struct st_cli_cmd {
 
 int st_cmd_run(int argc, char **argv);
 int st_cmd_obs(int argc, char **argv);
+int st_cmd_sim(int argc, char **argv);
+int st_cmd_device(int argc, char **argv);
+int st_cmd_broker_config(int argc, char **argv);
+int st_cmd_listen(int argc, char **argv);
 
 /* Shared option helpers: strict number parsing for command-line values.
  * Return 0, or -1 after printing "stratum CMD: OPTION: why" to stderr. */
@@ -21,5 +27,12 @@ int st_cli_parse_double(const char *cmd, const char *opt, const char *s, double 
                         double *out);
 int st_cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max,
                       long *out);
+
+struct st_settings;
+/* Settings as `stratum run` reads them: defaults, --config FILE (NULL: none),
+ * each --set KEY=VALUE in order, then validation (src/cli/cmd_run.c). 0, or 2
+ * after one line "stratum CMD: what is wrong" on stderr. */
+int st_cli_settings(const char *cmd, struct st_settings *s, const char *config, char *const *sets,
+                    size_t nsets);
 
 #endif

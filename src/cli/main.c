@@ -15,6 +15,10 @@
 static const st_cli_cmd commands[] = {
     {"run", "run the engine (default: the embedded simulated street)", st_cmd_run},
     {"obs", "check SenML observation packs (obs check FILE|-)", st_cmd_obs},
+    {"sim", "the simulated street as a sensor source (stdout, or signed over MQTT)", st_cmd_sim},
+    {"device", "device keys and trust (add, list, revoke, rotate, policy...)", st_cmd_device},
+    {"broker-config", "write a hardened mosquitto.conf, passwd and ACL", st_cmd_broker_config},
+    {"listen", "edge audio analyser: levels, bands, events as SenML (listen FILE|-)", st_cmd_listen},
 };
 
 static void usage(FILE *out)
@@ -24,7 +28,7 @@ static void usage(FILE *out)
                  "judges each zone, lights, music and stewards respond, and every decision\n"
                  "is explained and its effect measured.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`stratum COMMAND --help` describes each command; see also stratum(1).\n");
 }
 

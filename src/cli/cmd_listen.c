@@ -1,0 +1,417 @@
+/* stratum listen: the edge audio analyser; levels, bands and events per second as SenML. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "stratum/audio_analyser.h"
+#include "stratum/audio_source.h"
+#include "stratum/obs.h"
+#include "stratum/senml_writer.h"
+
+#define CMD "listen"
+
+/* Signal handlers only set this flag; the read loop acts on it. */
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+typedef struct listen_opts {
+    const char *input; /* file path, "-" for raw stdin, NULL with --alsa */
+    const char *alsa;
+    const char *zone, *device;
+    int rate, channels, channel;
+    st_raw_format raw_fmt;
+    int summary, no_bands;
+    double t0;    /* base time; < 0 means the wall clock at start */
+    double max_s; /* stop after this many seconds of input (0 = no limit) */
+    st_analyser_config cfg;
+} listen_opts;
+
+/*
+ * The one audited output function. Everything `stratum listen` prints (SenML
+ * packs, the summary table, warnings and errors) is text formatted into a
+ * buffer first and passes through here; no other function in this command or
+ * in the audio library writes to a stream, file or socket. Audio samples are
+ * never formatted: the buffers handed here hold levels, band energies, event
+ * labels and confidences only (tests/integration/listen_privacy.sh proves
+ * that no sample bytes reach any write system call).
+ */
+static void out_text(FILE *f, const char *text, size_t len)
+{
+    if (len) fwrite(text, 1, len, f);
+    fflush(f);
+}
+
+static void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(FILE *f, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    out_text(f, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void usage(FILE *f)
+{
+    say(f, "%s",
+        "usage: stratum listen [OPTIONS] FILE|-\n"
+        "       stratum listen [OPTIONS] --alsa PCM\n"
+        "Analyse sound: per second LAeq, LAFmax, LCpeak (IEC 61672-1), 1/3-octave band\n"
+        "levels (IEC 61260-1), crowd babble and raucous events (shout, scream, glass,\n"
+        "bang), written as SenML packs, one per line, to stdout. Audio stays in a\n"
+        "bounded RAM ring buffer and is never written anywhere.\n\n"
+        "input:\n"
+        "  FILE               WAV, FLAC, OGG... (libsndfile), any rate >= 16 kHz\n"
+        "  -                  raw PCM on stdin (--rate, --channels, --format)\n"
+        "  --alsa PCM         live ALSA capture, e.g. default or hw:1,0 (--rate, --channels)\n"
+        "  --rate HZ          raw/ALSA sample rate (default 48000)\n"
+        "  --channels N       raw/ALSA channel count (default 1)\n"
+        "  --format s16|f32   raw sample format, little-endian (default s16)\n"
+        "  --channel K        analyse channel K (0-based) instead of the downmix\n"
+        "  --max-seconds S    stop after S seconds of input\n"
+        "calibration and detection:\n"
+        "  --cal DB           calibration offset: level of a full-scale square wave (default 100)\n"
+        "  --set KEY=VALUE    detector threshold (see docs/audio.md; --list-params)\n"
+        "  --params FILE      thresholds as KEY = VALUE lines ('#' comments)\n"
+        "  --list-params      print the detector thresholds and exit\n"
+        "output:\n"
+        "  --zone ID          zone of the SenML names (default z1)\n"
+        "  --device ID        device of the SenML names (default mic1)\n"
+        "  --t0 EPOCH         base time of the first second (default: now)\n"
+        "  --no-bands         leave the 1/3-octave bands out of the packs\n"
+        "  --summary          print a human-readable table instead of SenML\n");
+}
+
+static int valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n >= ST_ID_MAX) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static int set_param(listen_opts *o, const char *kv, const char *where)
+{
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", kv);
+    char *eq = strchr(buf, '=');
+    if (!eq) {
+        say(stderr, "stratum listen: %s: '%s' is not KEY=VALUE\n", where, kv);
+        return -1;
+    }
+    *eq = 0;
+    char *k = buf, *v = eq + 1;
+    while (*k == ' ' || *k == '\t') k++;
+    for (char *e = k + strlen(k); e > k && (e[-1] == ' ' || e[-1] == '\t'); e--) e[-1] = 0;
+    while (*v == ' ' || *v == '\t') v++;
+    for (char *e = v + strlen(v);
+         e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'); e--)
+        e[-1] = 0;
+    int rc = st_detect_params_set(&o->cfg.detect, k, v);
+    if (rc == -ERANGE) {
+        say(stderr, "stratum listen: %s: %s = %s is out of range\n", where, k, v);
+        return -1;
+    }
+    if (rc) {
+        say(stderr, "stratum listen: %s: unknown key '%s' or bad value '%s'\n", where, k, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_params(listen_opts *o, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        say(stderr, "stratum listen: --params %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[256], where[320];
+    int no = 0, rc = 0;
+    while (!rc && fgets(line, sizeof(line), f)) {
+        no++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '#' || *p == '\n' || *p == '\r' || !*p) continue;
+        snprintf(where, sizeof(where), "%.256s:%d", path, no);
+        rc = set_param(o, p, where);
+    }
+    fclose(f);
+    return rc;
+}
+
+static int parse_args(listen_opts *o, int argc, char **argv)
+{
+    long lv;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED()                                                                                     \
+    do {                                                                                           \
+        if (!v) {                                                                                  \
+            say(stderr, "stratum listen: %s needs a value\n", a);                                  \
+            return -1;                                                                             \
+        }                                                                                          \
+        i++;                                                                                       \
+    } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--alsa")) {
+            NEED();
+            o->alsa = v;
+        } else if (!strcmp(a, "--rate")) {
+            NEED();
+            if (st_cli_parse_long(CMD, a, v, ST_SOURCE_MIN_RATE, ST_SOURCE_MAX_RATE, &lv))
+                return -1;
+            o->rate = (int)lv;
+        } else if (!strcmp(a, "--channels")) {
+            NEED();
+            if (st_cli_parse_long(CMD, a, v, 1, 8, &lv)) return -1;
+            o->channels = (int)lv;
+        } else if (!strcmp(a, "--channel")) {
+            NEED();
+            if (st_cli_parse_long(CMD, a, v, 0, ST_SOURCE_MAX_CHANNELS - 1, &lv)) return -1;
+            o->channel = (int)lv;
+        } else if (!strcmp(a, "--format")) {
+            NEED();
+            if (!strcmp(v, "s16"))
+                o->raw_fmt = ST_RAW_S16LE;
+            else if (!strcmp(v, "f32"))
+                o->raw_fmt = ST_RAW_F32LE;
+            else {
+                say(stderr, "stratum listen: --format: '%s' is not s16 or f32\n", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--max-seconds")) {
+            NEED();
+            if (st_cli_parse_double(CMD, a, v, 0.0, 1e9, &o->max_s)) return -1;
+        } else if (!strcmp(a, "--cal")) {
+            NEED();
+            if (st_cli_parse_double(CMD, a, v, -50.0, 250.0, &o->cfg.cal_db)) return -1;
+        } else if (!strcmp(a, "--set")) {
+            NEED();
+            if (set_param(o, v, "--set")) return -1;
+        } else if (!strcmp(a, "--params")) {
+            NEED();
+            if (load_params(o, v)) return -1;
+        } else if (!strcmp(a, "--list-params")) {
+            double val;
+            const char *name;
+            for (size_t k = 0; (name = st_detect_params_name(k, &o->cfg.detect, &val)); k++)
+                say(stdout, "%s = %g\n", name, val);
+            return 1;
+        } else if (!strcmp(a, "--zone") || !strcmp(a, "--device")) {
+            NEED();
+            if (!valid_id(v)) {
+                say(stderr, "stratum listen: %s: '%s' must match [A-Za-z0-9_-]{1,31}\n", a, v);
+                return -1;
+            }
+            if (a[2] == 'z')
+                o->zone = v;
+            else
+                o->device = v;
+        } else if (!strcmp(a, "--t0")) {
+            NEED();
+            if (st_cli_parse_double(CMD, a, v, 0.0, 4e9, &o->t0)) return -1;
+        } else if (!strcmp(a, "--no-bands")) {
+            o->no_bands = 1;
+        } else if (!strcmp(a, "--summary")) {
+            o->summary = 1;
+        } else if (a[0] == '-' && a[1]) {
+            say(stderr, "stratum listen: unknown option %s; see 'stratum listen --help'\n", a);
+            return -1;
+        } else if (o->input) {
+            say(stderr, "stratum listen: only one input; got '%s' and '%s'\n", o->input, a);
+            return -1;
+        } else {
+            o->input = a;
+        }
+#undef NEED
+    }
+    if (!o->input == !o->alsa) {
+        say(stderr, "stratum listen: give one input: FILE, - (raw stdin) or --alsa PCM\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Clamp a level into the quantity's accepted range (docs/observations.md). */
+static double clamp_level(double db)
+{
+    return db < 0.0 ? 0.0 : (db > 200.0 ? 200.0 : db);
+}
+
+static void emit_pack(const listen_opts *o, double t0, const st_audio_second *s,
+                      const st_audio_event *ev, size_t nev)
+{
+    char buf[8192];
+    st_senml_writer w;
+    double bt = t0 + s->t;
+    st_senml_writer_init(&w, buf, sizeof(buf), o->zone, o->device, bt);
+    st_senml_writer_add(&w, "LAeq", "dB", clamp_level(s->level.laeq), 0);
+    st_senml_writer_add(&w, "LAFmax", "dB", clamp_level(s->level.lafmax), 0);
+    st_senml_writer_add(&w, "LCpeak", "dB", clamp_level(s->level.lcpeak), 0);
+    if (!o->no_bands)
+        for (size_t i = 0; i < ST_BANDS_N; i++) {
+            if (isnan(s->band_db[i])) continue;
+            char name[16];
+            snprintf(name, sizeof(name), "band:%s", st_bands_nominal_name(i));
+            st_senml_writer_add(&w, name, "dB", clamp_level(s->band_db[i]), 0);
+        }
+    st_senml_writer_add(&w, "crowd", "/", s->crowd, 0);
+    for (size_t i = 0; i < nev; i++) {
+        char name[24];
+        snprintf(name, sizeof(name), "event:%s", st_event_kind_name(ev[i].kind));
+        /* an event record is timed at its onset (may precede this second) */
+        st_senml_writer_add(&w, name, "/", ev[i].confidence, t0 + ev[i].start - bt);
+    }
+    int n = st_senml_writer_finish(&w);
+    if (n < 0) {
+        say(stderr, "stratum listen: second %.0f: pack too large, dropped\n", s->t);
+        return;
+    }
+    buf[n] = '\n';
+    out_text(stdout, buf, (size_t)n + 1);
+}
+
+typedef struct summary {
+    long seconds, clipped_s, silent_s;
+    double e_sum, lafmax, lcpeak;
+    long nev[ST_EV__COUNT];
+} summary;
+
+static void summary_second(summary *sm, const st_audio_second *s)
+{
+    sm->seconds++;
+    if (s->level.laeq > -999) sm->e_sum += pow(10.0, s->level.laeq / 10.0) * s->level.seconds;
+    if (s->level.lafmax > sm->lafmax) sm->lafmax = s->level.lafmax;
+    if (s->level.lcpeak > sm->lcpeak) sm->lcpeak = s->level.lcpeak;
+    sm->clipped_s += s->level.clipped > 0;
+    sm->silent_s += s->level.silent;
+    say(stdout, "%6.0f  %6.1f  %6.1f  %6.1f  %5.2f  %s%s\n", s->t, s->level.laeq, s->level.lafmax,
+        s->level.lcpeak, s->crowd, s->level.clipped ? "clipped " : "",
+        s->level.silent ? "silent" : "");
+}
+
+static int run(listen_opts *o)
+{
+    char err[320];
+    st_source *src;
+    if (o->alsa)
+        src = st_source_open_alsa(o->alsa, o->rate, o->channels, o->channel, err, sizeof(err));
+    else if (!strcmp(o->input, "-"))
+        src = st_source_open_raw(0, o->raw_fmt, o->rate, o->channels, o->channel, err, sizeof(err));
+    else
+        src = st_source_open_file(o->input, o->channel, err, sizeof(err));
+    if (!src) {
+        say(stderr, "stratum listen: %s\n", err);
+        return 1;
+    }
+    double fs = st_source_rate(src);
+    o->cfg.fs = fs;
+    st_analyser *an = st_analyser_new(&o->cfg);
+    if (!an) {
+        say(stderr, "stratum listen: cannot start the analyser: %s\n", strerror(errno));
+        st_source_free(src);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    double t0 = o->t0 >= 0 ? o->t0 : (double)time(NULL);
+    summary sm;
+    memset(&sm, 0, sizeof(sm));
+    sm.lafmax = sm.lcpeak = -999;
+    if (o->summary) {
+        say(stdout, "# %s: %s\n", o->input ? o->input : o->alsa, st_source_describe(src));
+        say(stdout, "#   t/s    LAeq  LAFmax  LCpeak  crowd  flags\n");
+    }
+    float x[4096];
+    long total = 0, limit = o->max_s > 0 ? (long)(o->max_s * fs + 0.5) : -1;
+    int rc = 0, done = 0;
+    st_audio_event evs[32];
+    size_t nev = 0;
+    while (!done) {
+        size_t want = sizeof(x) / sizeof(x[0]);
+        if (limit >= 0 && (long)want > limit - total) want = (size_t)(limit - total);
+        long got = want ? st_source_read(src, x, want) : 0;
+        if (got < 0) {
+            say(stderr, "stratum listen: %s: read error after %.2f s (%s); truncated or corrupt\n",
+                o->input ? o->input : o->alsa, (double)total / fs, strerror((int)-got));
+            rc = 1;
+        }
+        if (got <= 0 || stop_flag) {
+            st_analyser_flush(an);
+            done = 1;
+        } else {
+            total += got;
+            st_analyser_push(an, x, (size_t)got);
+        }
+        st_audio_event ev;
+        while (st_analyser_next_event(an, &ev)) {
+            if (nev < sizeof(evs) / sizeof(evs[0])) evs[nev++] = ev;
+            if (o->summary)
+                say(stdout, "  event %-6s %7.2f-%7.2f s  confidence %.2f\n",
+                    st_event_kind_name(ev.kind), ev.start, ev.end, ev.confidence);
+        }
+        st_audio_second s;
+        while (st_analyser_next_second(an, &s)) {
+            if (o->summary) {
+                summary_second(&sm, &s);
+            } else {
+                emit_pack(o, t0, &s, evs, nev);
+                if (s.level.clipped)
+                    say(stderr, "stratum listen: second %.0f: input clipped (%ld samples)\n", s.t,
+                        s.level.clipped);
+            }
+            nev = 0;
+            for (int k = 0; k < ST_EV__COUNT; k++) sm.nev[k] += s.event_conf[k] > 0;
+        }
+    }
+    if (o->summary) {
+        double leq = sm.seconds && sm.e_sum > 0 ? 10 * log10(sm.e_sum / (double)total * fs) : -999;
+        say(stdout, "# total %.1f s: LAeq %.1f dB, LAFmax %.1f dB, LCpeak %.1f dB\n",
+            (double)total / fs, leq, sm.lafmax, sm.lcpeak);
+        say(stdout, "# seconds clipped %ld, silent %ld; NaN/inf samples %ld\n", sm.clipped_s,
+            sm.silent_s, st_analyser_bad_samples(an));
+    }
+    if (!total && !rc) {
+        say(stderr, "stratum listen: %s: no audio samples\n", o->input ? o->input : o->alsa);
+        rc = 1;
+    }
+    st_analyser_free(an);
+    st_source_free(src);
+    return rc;
+}
+
+int st_cmd_listen(int argc, char **argv)
+{
+    listen_opts o;
+    memset(&o, 0, sizeof(o));
+    o.zone = "z1", o.device = "mic1";
+    o.rate = 48000, o.channels = 1, o.channel = -1, o.t0 = -1;
+    st_analyser_config_default(&o.cfg, 48000);
+    int r = parse_args(&o, argc, argv);
+    if (r) return r > 0 ? 0 : 2;
+    return run(&o);
+}
