@@ -19,6 +19,7 @@ static const st_cli_cmd commands[] = {
     {"device", "device keys and trust (add, list, revoke, rotate, policy...)", st_cmd_device},
     {"broker-config", "write a hardened mosquitto.conf, passwd and ACL", st_cmd_broker_config},
     {"listen", "edge audio analyser: levels, bands, events as SenML (listen FILE|-)", st_cmd_listen},
+    {"narrate", "narrative analysis of official documents: code, kwic, keyness, triplets", st_cmd_narrate},
 };
 
 static void usage(FILE *out)
