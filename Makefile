@@ -40,8 +40,8 @@ BIN      := $(BUILD)/stratum
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all tests benches check test unit integration sanitize format format-check fuzz fuzz-smoke run clean
-all: $(BIN) tests benches
+.PHONY: all tests benches web check test unit integration sanitize format format-check fuzz fuzz-smoke run clean
+all: $(BIN) tests benches web
 tests: $(TESTS)
 benches: $(BENCHES)
 
@@ -64,8 +64,23 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
+# The dashboard's static files: our page, plus uPlot from the npm registry
+# (web/package-lock.json pins it; node_modules is never committed).
+WEB_SRC := $(wildcard web/*.html web/*.js web/*.css web/*.svg)
+WEB_VENDOR := uPlot.iife.min.js uPlot.min.css
+web: $(WEB_SRC:web/%=$(BUILD)/web/%) $(WEB_VENDOR:%=$(BUILD)/web/vendor/%)
+web/node_modules/uplot/dist/uPlot.iife.min.js: web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	touch $@
+$(BUILD)/web/vendor/%: web/node_modules/uplot/dist/uPlot.iife.min.js
+	@mkdir -p $(dir $@)
+	cp web/node_modules/uplot/dist/$* $@
+$(BUILD)/web/%: web/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 # The main job: the embedded simulated street, dashboard on localhost.
-run: $(BIN)
+run: $(BIN) web
 	$(BIN) run
 
 # Unit tests and integration tests against the normal build.
@@ -109,6 +124,6 @@ check:
 	@echo "check: all stages passed"
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz web/node_modules
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

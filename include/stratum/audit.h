@@ -16,9 +16,11 @@ struct sqlite3;
  * migrations run it. Static string. */
 const char *st_audit_schema_sql(void);
 
-typedef struct st_audit st_audit; /* opaque */
+typedef struct st_audit st_audit; /* opaque; append and sign_head are thread-safe */
 
-/* Append records to the chain kept in db (borrowed; tables must exist).
+/* Append records to the chain kept in db (borrowed; tables must exist). Give it
+ * a connection of its own, not the store's: the store batches writes in open
+ * transactions that an audit record must not wait for or join.
  * sk (copied) signs heads; NULL disables signing. Every sign_every appends a
  * head is signed (0 = only on st_audit_sign_head and st_audit_free).
  * Returns NULL with errno on failure. */

@@ -21,7 +21,6 @@ typedef struct st_live_counters {
     uint64_t packs, packs_refused, records;
     st_engine_stats engine;
     double state_seconds[ST_STATE__COUNT]; /* zone-seconds spent in each state */
-    uint64_t http_requests, http_unauthorized, http_bad_requests;
 } st_live_counters;
 
 /* Operator commands posted by the HTTP server and executed by the engine loop. */
@@ -69,6 +68,8 @@ int64_t st_live_next(st_live *l, int64_t after, int timeout_ms, char *type, size
  * was taken, else 0). */
 int st_live_cmd_post(st_live *l, const st_live_cmd *c);
 int st_live_cmd_take(st_live *l, st_live_cmd *out);
+/* Commands posted but not yet taken (the command queue's depth, for /metrics). */
+size_t st_live_cmd_pending(st_live *l);
 
 /* Ends waits in st_live_next (shutdown). */
 void st_live_close(st_live *l);

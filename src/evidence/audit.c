@@ -1,6 +1,7 @@
 /* Tamper-evident audit log: SHA-256 hash chain with Ed25519-signed heads. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #define HASH_BYTES crypto_hash_sha256_BYTES
 
 struct st_audit {
+    pthread_mutex_t mu; /* appends come from the engine loop and HTTP threads */
+    int mu_ok;
     sqlite3 *db;
     st_log *log;
     sqlite3_stmt *ins, *ins_head;
@@ -89,10 +92,11 @@ static void head_message(int64_t seq, const unsigned char hash[HASH_BYTES],
 void st_audit_free(st_audit *a)
 {
     if (!a) return;
-    if (a->has_key && a->since_signed > 0) st_audit_sign_head(a);
+    if (a->has_key && a->since_signed > 0 && a->mu_ok) st_audit_sign_head(a);
     sqlite3_finalize(a->ins);
     sqlite3_finalize(a->ins_head);
     sodium_memzero(a->sk, sizeof(a->sk));
+    if (a->mu_ok) pthread_mutex_destroy(&a->mu);
     free(a);
 }
 
@@ -104,6 +108,8 @@ st_audit *st_audit_new(sqlite3 *db, const unsigned char *sk, int sign_every, st_
     if (!db || sign_every < 0) goto fail;
     err = ENOMEM;
     if (sodium_init() < 0 || !(a = calloc(1, sizeof(*a)))) goto fail;
+    if (pthread_mutex_init(&a->mu, NULL)) goto fail;
+    a->mu_ok = 1;
     a->db = db;
     a->log = log;
     a->sign_every = sign_every;
@@ -138,10 +144,32 @@ fail:
     return NULL;
 }
 
+static int sign_head_locked(st_audit *a);
+static int64_t append_locked(st_audit *a, double t, const char *kind, const char *actor,
+                             const char *subject, const char *detail);
+
 int64_t st_audit_append(st_audit *a, double t, const char *kind, const char *actor,
                         const char *subject, const char *detail)
 {
     if (!a || !kind || !actor) return -EINVAL;
+    pthread_mutex_lock(&a->mu);
+    int64_t rc = append_locked(a, t, kind, actor, subject, detail);
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
+int st_audit_sign_head(st_audit *a)
+{
+    if (!a || !a->has_key) return -EINVAL;
+    pthread_mutex_lock(&a->mu);
+    int rc = sign_head_locked(a);
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
+static int64_t append_locked(st_audit *a, double t, const char *kind, const char *actor,
+                             const char *subject, const char *detail)
+{
     subject = subject ? subject : "";
     detail = detail ? detail : "{}";
     unsigned char h[HASH_BYTES];
@@ -166,13 +194,12 @@ int64_t st_audit_append(st_audit *a, double t, const char *kind, const char *act
     a->seq = seq;
     memcpy(a->head, h, HASH_BYTES);
     a->since_signed++;
-    if (a->has_key && a->sign_every > 0 && a->since_signed >= a->sign_every) st_audit_sign_head(a);
+    if (a->has_key && a->sign_every > 0 && a->since_signed >= a->sign_every) sign_head_locked(a);
     return seq;
 }
 
-int st_audit_sign_head(st_audit *a)
+static int sign_head_locked(st_audit *a)
 {
-    if (!a || !a->has_key) return -EINVAL;
     if (a->seq == 0) return 0;
     unsigned char msg[16 + 8 + HASH_BYTES], sig[crypto_sign_BYTES];
     head_message(a->seq, a->head, msg);

@@ -196,6 +196,14 @@ int st_live_cmd_take(st_live *l, st_live_cmd *out)
     return got;
 }
 
+size_t st_live_cmd_pending(st_live *l)
+{
+    pthread_mutex_lock(&l->mu);
+    size_t n = l->cmd_len;
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
 void st_live_close(st_live *l)
 {
     pthread_mutex_lock(&l->mu);
