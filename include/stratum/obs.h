@@ -31,6 +31,8 @@ typedef enum st_qty {
     ST_Q_HUMIDITY,      /* "relativeHumidity" %RH */
     ST_Q_WIND,          /* "windSpeed" m/s */
     ST_Q_SW_VERSION,    /* "swVersion" string value (vs), e.g. "1.4.2" */
+    ST_Q_SOCIAL_POSTS,  /* "socialPosts" count: posts naming the zone in the interval */
+    ST_Q_SOCIAL_AGGR,   /* "socialAggressiveShare" "/": share of those with aggressive terms */
     ST_Q__COUNT
 } st_qty;
 

@@ -20,6 +20,7 @@ int st_cmd_sim(int argc, char **argv);
 int st_cmd_device(int argc, char **argv);
 int st_cmd_broker_config(int argc, char **argv);
 int st_cmd_listen(int argc, char **argv);
+int st_cmd_map(int argc, char **argv);
 int st_cmd_narrate(int argc, char **argv);
 
 /* Shared option helpers: strict number parsing for command-line values.

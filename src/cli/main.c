@@ -18,8 +18,9 @@ static const st_cli_cmd commands[] = {
     {"sim", "the simulated street as a sensor source (stdout, or signed over MQTT)", st_cmd_sim},
     {"device", "device keys and trust (add, list, revoke, rotate, policy...)", st_cmd_device},
     {"broker-config", "write a hardened mosquitto.conf, passwd and ACL", st_cmd_broker_config},
-    {"listen", "edge audio analyser: levels, bands, events as SenML (listen FILE|-)", st_cmd_listen},
-    {"narrate", "narrative analysis of official documents: code, kwic, keyness, triplets", st_cmd_narrate},
+    {"listen", "edge audio analyser: levels, bands, events as SenML", st_cmd_listen},
+    {"map", "controversy mapping of posts: networks, communities, timelines, signals", st_cmd_map},
+    {"narrate", "narrative analysis of documents: code, kwic, keyness, triplets", st_cmd_narrate},
 };
 
 static void usage(FILE *out)

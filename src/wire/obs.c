@@ -36,6 +36,8 @@ static const st_qty_info qty_table[ST_Q__COUNT] = {
     [ST_Q_WIND] = {ST_Q_WIND, "windSpeed", "m/s", 0, 120, "windSpeed"},
     /* A string value (vs) carries no unit. */
     [ST_Q_SW_VERSION] = {ST_Q_SW_VERSION, "swVersion", "", 0, 0, "softwareVersion"},
+    [ST_Q_SOCIAL_POSTS] = {ST_Q_SOCIAL_POSTS, "socialPosts", "count", 0, 1e6, NULL},
+    [ST_Q_SOCIAL_AGGR] = {ST_Q_SOCIAL_AGGR, "socialAggressiveShare", "/", 0, 1, NULL},
 };
 
 const st_qty_info *st_qty_info_get(st_qty q)
@@ -154,6 +156,8 @@ st_qty st_qty_parse(const char *s, size_t len, int *sub)
         break;
     case 's':
         if (IS("swVersion")) return ST_Q_SW_VERSION;
+        if (IS("socialPosts")) return ST_Q_SOCIAL_POSTS;
+        if (IS("socialAggressiveShare")) return ST_Q_SOCIAL_AGGR;
         break;
     }
     return ST_Q_UNKNOWN;
