@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "stratum/actuator.h"
+#include "stratum/audit.h"
+#include "stratum/experiment.h"
 #include "stratum/log.h"
 #include "stratum/obs.h"
 #include "stratum/policy.h"
@@ -17,6 +19,12 @@ typedef struct st_engine_params {
     int utc_offset_min;     /* local time = UTC + this, for hour of night */
     double outcome_after_s; /* record each intervention's zone state this long after */
     double eval_every_s;    /* how often zones are re-evaluated (observation time) */
+    /* Scene asked for, once, when a zone's inputs go stale (rule "stale-inputs");
+     * "" = none. While stale, the zone's rules do not fire. */
+    char safe_scene[ST_ACTION_MAX];
+    /* [experiment] and [arm NAME]: episodes, arms and their assignment
+     * (docs/evidence.md). All-zero = the plain rules, episodes still recorded. */
+    st_exp_params experiment;
 } st_engine_params;
 
 typedef struct st_engine_stats {
@@ -30,6 +38,8 @@ typedef struct st_engine_stats {
     uint64_t store_errors;
     uint64_t outcomes_dropped;         /* pending-outcome table full: outcome not recorded */
     uint64_t entered[ST_STATE__COUNT]; /* transitions into each state */
+    uint64_t episodes_opened, episodes_closed;
+    uint64_t withheld; /* interventions the episode's arm did not allow */
 } st_engine_stats;
 
 /* Optional callbacks (e.g. the run loop's live lines, the dashboard's events).
@@ -65,6 +75,13 @@ size_t st_engine_ingest(st_engine *e, const st_obs *obs, size_t n);
  * and actuator failures are logged and counted, never fatal. */
 int st_engine_step(st_engine *e, double now);
 
+/* An intervention asked for by an operator (dashboard, command line): stored,
+ * handed to every actuator (the lights' safety envelope still applies),
+ * reported to the listener and audited exactly like one the rules made. iv is
+ * borrowed; its rule should name who asked ("operator:NAME"). 0, -ENOENT for
+ * an unknown zone, -EINVAL. */
+int st_engine_manual(st_engine *e, const st_intervention *iv);
+
 /* Flush pending store writes (call at shutdown). */
 int st_engine_flush(st_engine *e);
 
@@ -72,6 +89,20 @@ size_t st_engine_zone_count(const st_engine *e);
 /* Zone i (borrowed). */
 const st_zone *st_engine_zone(const st_engine *e, size_t i);
 void st_engine_stats_get(const st_engine *e, st_engine_stats *out);
+
+/* Append an "actuation" record per intervention and an "assignment" record per
+ * episode to the audit chain a (borrowed, must outlive the engine; NULL stops). */
+void st_engine_set_audit(st_engine *e, st_audit *a);
+
+/* Called when an episode opens (out == NULL) and when its window closes; ep,
+ * out are borrowed for the call; id is the store id (0 without a store). */
+typedef void (*st_engine_episode_fn)(void *ctx, const st_episode *ep, const st_episode_outcome *out,
+                                     int64_t id);
+void st_engine_set_episode_listener(st_engine *e, st_engine_episode_fn fn, void *ctx);
+
+/* The engine's experiment (borrowed), e.g. to seed Thompson priors from pooled
+ * evidence before the night starts (st_experiment_set_prior). */
+st_experiment *st_engine_experiment(st_engine *e);
 
 /* Local hour of night (0-23) for epoch time t under utc_offset_min. */
 int st_hour_of(double t, int utc_offset_min);

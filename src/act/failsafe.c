@@ -240,7 +240,8 @@ static __attribute__((noreturn)) void child_run(st_failsafe *f, int sock, int lo
             else if (safe_since == 0)
                 safe_since = now;
             else if (now - safe_since >= f->fp.orphan_hold_s) {
-                st_info(log, "failsafe", "safe scene held %.1f s without an engine: ending streams",
+                st_warn(log, "failsafe",
+                        "safe scene held %.1f s without an engine: ending streams and exiting",
                         now - safe_since);
                 stopping = 1;
                 deadline = now;

@@ -17,11 +17,15 @@ typedef struct st_cli_cmd {
 int st_cmd_run(int argc, char **argv);
 int st_cmd_obs(int argc, char **argv);
 int st_cmd_sim(int argc, char **argv);
+int st_cmd_light(int argc, char **argv);
+int st_cmd_music(int argc, char **argv);
 int st_cmd_device(int argc, char **argv);
 int st_cmd_broker_config(int argc, char **argv);
 int st_cmd_listen(int argc, char **argv);
 int st_cmd_map(int argc, char **argv);
 int st_cmd_narrate(int argc, char **argv);
+int st_cmd_evidence(int argc, char **argv);
+int st_cmd_audit(int argc, char **argv);
 
 /* Shared option helpers: strict number parsing for command-line values.
  * Return 0, or -1 after printing "stratum CMD: OPTION: why" to stderr. */
@@ -31,9 +35,13 @@ int st_cli_parse_long(const char *cmd, const char *opt, const char *s, long min,
                       long *out);
 
 struct st_settings;
+/* Apply one --set KEY=VALUE (kv borrowed) through the configuration table.
+ * 0, or 2 after one line "stratum CMD: --set KV: what is wrong" on stderr. */
+int st_cli_set_kv(const char *cmd, struct st_settings *s, const char *kv);
+
 /* Settings as `stratum run` reads them: defaults, --config FILE (NULL: none),
- * each --set KEY=VALUE in order, then validation (src/cli/cmd_run.c). 0, or 2
- * after one line "stratum CMD: what is wrong" on stderr. */
+ * each --set KEY=VALUE in order, then validation. 0, or 2 after one line
+ * "stratum CMD: what is wrong" on stderr. */
 int st_cli_settings(const char *cmd, struct st_settings *s, const char *config, char *const *sets,
                     size_t nsets);
 

@@ -202,19 +202,10 @@ static int parse_args(int argc, char **argv, st_settings *set, sim_opts *o)
     set->run_speed = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
-        const char *key = NULL, *val = optarg;
-        char kv[512];
+        const char *key = NULL;
         switch (ch) {
         case 's':
-            snprintf(kv, sizeof(kv), "%s", optarg);
-            char *eq = strchr(kv, '=');
-            if (!eq) {
-                fprintf(stderr, "stratum sim: --set %s: expected KEY=VALUE\n", optarg);
-                return 2;
-            }
-            *eq = 0;
-            key = kv;
-            val = eq + 1;
+            if (st_cli_set_kv("sim", set, optarg)) return 2;
             break;
         case OPT_SPEED:
             key = "run.speed";
@@ -255,7 +246,7 @@ static int parse_args(int argc, char **argv, st_settings *set, sim_opts *o)
         default:
             break;
         }
-        if (key && st_config_set(set, key, val, err, sizeof(err)) < 0) {
+        if (key && st_config_set(set, key, optarg, err, sizeof(err)) < 0) {
             fprintf(stderr, "stratum sim: %s\n", err);
             return 2;
         }

@@ -16,11 +16,15 @@ static const st_cli_cmd commands[] = {
     {"run", "run the engine (default: the embedded simulated street)", st_cmd_run},
     {"obs", "check SenML observation packs (obs check FILE|-)", st_cmd_obs},
     {"sim", "the simulated street as a sensor source (stdout, or signed over MQTT)", st_cmd_sim},
+    {"light", "drive the lights by hand (scene NAME, patch-check)", st_cmd_light},
+    {"music", "the street's MPD (music status, music play PROGRAMME)", st_cmd_music},
     {"device", "device keys and trust (add, list, revoke, rotate, policy...)", st_cmd_device},
     {"broker-config", "write a hardened mosquitto.conf, passwd and ACL", st_cmd_broker_config},
     {"listen", "edge audio analyser: levels, bands, events as SenML", st_cmd_listen},
     {"map", "controversy mapping of posts: networks, communities, timelines, signals", st_cmd_map},
     {"narrate", "narrative analysis of documents: code, kwic, keyness, triplets", st_cmd_narrate},
+    {"evidence", "effect of interventions: report, export, import", st_cmd_evidence},
+    {"audit", "tamper-evident audit chain: verify, show", st_cmd_audit},
 };
 
 static void usage(FILE *out)
@@ -32,42 +36,6 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`stratum COMMAND --help` describes each command; see also stratum(1).\n");
-}
-
-int st_cli_parse_double(const char *cmd, const char *opt, const char *s, double min, double max,
-                        double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v != v) {
-        fprintf(stderr, "stratum %s: %s: '%s' is not a number\n", cmd, opt, s);
-        return -1;
-    }
-    if (v < min || v > max) {
-        fprintf(stderr, "stratum %s: %s: %s is outside %g..%g\n", cmd, opt, s, min, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int st_cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max,
-                      long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end) {
-        fprintf(stderr, "stratum %s: %s: '%s' is not a whole number\n", cmd, opt, s);
-        return -1;
-    }
-    if (v < min || v > max) {
-        fprintf(stderr, "stratum %s: %s: %s is outside %ld..%ld\n", cmd, opt, s, min, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
 }
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* Configuration: one table of keys that drives defaults, parsing, --set, validation and dumps. */
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "stratum/config.h"
+#include "stratum/experiment.h"
 
 /* Modelled on Redis src/config.c static_configs[]: every key is one row of
  * `keys` below (section, name, type, where it lives, range, default text,
@@ -37,9 +39,22 @@ typedef enum sec_id {
     SEC_RUN,
     SEC_ENGINE,
     SEC_SIM,
+    SEC_LIGHT,
+    SEC_ENVELOPE,
+    SEC_FAILSAFE,
+    SEC_MUSIC,
+    SEC_ALERT,
+    SEC_HTTP,
+    SEC_REGISTER,
+    SEC_EXPERIMENT,
+    SEC_AUDIT,
     SEC_EFFECT,
     SEC_ZONE,
+    SEC_LAMP,
+    SEC_SCENE,
     SEC_RULE,
+    SEC_PROGRAMME,
+    SEC_ARM,
     SEC__COUNT
 } sec_id;
 
@@ -63,15 +78,34 @@ static const cfg_section sections[SEC__COUNT] = {
     [SEC_RUN] = {"run", NULL, 0, 0, 0, 0, 0, 0, 0},
     [SEC_ENGINE] = {"engine", NULL, 0, 0, 0, 0, 0, 0, 0},
     [SEC_SIM] = {"sim", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_LIGHT] = {"light", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_ENVELOPE] = {"envelope", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_FAILSAFE] = {"failsafe", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_MUSIC] = {"music", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_ALERT] = {"alert", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_HTTP] = {"http", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_REGISTER] = {"register", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_EXPERIMENT] = {"experiment", NULL, 0, 0, 0, 0, 0, 0, 0},
+    [SEC_AUDIT] = {"audit", NULL, 0, 0, 0, 0, 0, 0, 0},
     [SEC_EFFECT] = {"effect", "ACTION",
                     LIST(sim.effects, sim.neffects, st_sim_effect, action, ST_SIM_MAX_EFFECTS)},
     [SEC_ZONE] = {"zone", "ID", LIST(zones, nzones, st_zone_def, id, ST_MAX_ZONES)},
+    [SEC_LAMP] = {"lamp", "ID", LIST(light.lamps, light.nlamps, st_lamp, id, ST_LIGHT_MAX_LAMPS)},
+    [SEC_SCENE] = {"scene", "NAME",
+                   LIST(light.scenes, light.nscenes, st_scene_def, name, ST_LIGHT_MAX_SCENES)},
     [SEC_RULE] = {"rule", "NAME", LIST(rules, nrules, st_rule, name, ST_MAX_RULES)},
+    [SEC_PROGRAMME] = {"programme", "NAME",
+                       LIST(music.programmes, music.nprogrammes, st_music_programme, name,
+                            ST_MUSIC_MAX_PROGRAMMES)},
+    [SEC_ARM] = {"arm", "NAME",
+                 LIST(engine.experiment.arms, engine.experiment.narms, st_exp_arm, name,
+                      ST_EXP_MAX_ARMS)},
 };
 
-#define MAX_LIST 128 /* largest of ST_MAX_ZONES, ST_MAX_RULES, ST_SIM_MAX_EFFECTS */
+#define MAX_LIST 256 /* the largest list: ST_LIGHT_MAX_LAMPS */
 _Static_assert(ST_MAX_ZONES <= MAX_LIST && ST_MAX_RULES <= MAX_LIST &&
-                   ST_SIM_MAX_EFFECTS <= MAX_LIST,
+                   ST_SIM_MAX_EFFECTS <= MAX_LIST && ST_LIGHT_MAX_LAMPS <= MAX_LIST &&
+                   ST_LIGHT_MAX_SCENES <= MAX_LIST && ST_MUSIC_MAX_PROGRAMMES <= MAX_LIST,
                "line bookkeeping is sized for MAX_LIST sections of one kind");
 _Static_assert(sizeof(st_log_level) == sizeof(int), "enums are stored as int");
 
@@ -86,31 +120,42 @@ typedef struct cfg_key {
     const char *def;          /* default, as config text */
     int reload;               /* 1 if a running engine can take a new value */
     const char *help;
+    const int *vals; /* enums stored as int: the value of each name (NULL: its index) */
 } cfg_key;
 
 static const char *const state_names[ST_STATE__COUNT] = {"calm", "lively", "tense", "escalating",
                                                          "incident"};
 static const char *const sync_names[] = {"normal", "full", NULL};
+static const char *const linger_names[] = {"auto", "yes", "no", NULL};
+/* In st_exp_policy order. */
+static const char *const exp_policy_names[] = {"rules",  "fixed",    "control",
+                                               "random", "thompson", NULL};
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
 /* Rule alerts are stored as text; "none" is stored as "" (no alert). */
 static const char *const alert_names[] = {"none", "info", "warning", "critical", NULL};
+/* Index = st_light_protocol. */
+static const char *const protocol_names[] = {"sacn", "artnet", "both", "off", NULL};
+/* Lamp layouts are stored as st_light_layout (the number of channels). */
+static const char *const layout_names[] = {"dim", "dim+cct", "dim+cct+rgb", NULL};
+static const int layout_vals[] = {ST_LIGHT_DIM, ST_LIGHT_CCT, ST_LIGHT_RGB};
 
 #define SZ(T, f) sizeof(((T *)0)->f)
 /* Number in st_settings / in a list element. */
 #define NUM(S, K, TY, T, F, LO, HI, DEF, RL, HELP)                                                 \
     {                                                                                              \
-        S, K, TY, offsetof(T, F), 0, 0, LO, HI, NULL, DEF, RL, HELP                                \
+        S, K, TY, offsetof(T, F), 0, 0, LO, HI, NULL, DEF, RL, HELP, NULL                          \
     }
 /* Text kinds: string, id, name, datetime. */
 #define TXT(S, K, TY, T, F, DEF, RL, HELP)                                                         \
     {                                                                                              \
-        S, K, TY, offsetof(T, F), 0, SZ(T, F), 0, 0, NULL, DEF, RL, HELP                           \
+        S, K, TY, offsetof(T, F), 0, SZ(T, F), 0, 0, NULL, DEF, RL, HELP, NULL                     \
     }
 #define ENUM(S, K, T, F, NAMES, DEF, RL, HELP)                                                     \
     {                                                                                              \
-        S, K, T_ENUM, offsetof(T, F), 0, 0, 0, 0, NAMES, DEF, RL, HELP                             \
+        S, K, T_ENUM, offsetof(T, F), 0, 0, 0, 0, NAMES, DEF, RL, HELP, NULL                       \
     }
 #define EN(F) engine.zone.F
+#define LP(F) light.F
 
 /* The keys, in dump order. Simulator values (the [sim] rows) are the
  * calibration knobs of the embedded street; change them here only. */
@@ -132,6 +177,9 @@ static const cfg_key keys[] = {
         "simulated seconds per wall second; 0 = as fast as possible"),
     NUM(SEC_RUN, "status_every_s", T_DOUBLE, st_settings, status_every_s, 0, 86400, "1800", 1,
         "simulated seconds between live status lines; 0 = none"),
+    ENUM(SEC_RUN, "linger", st_settings, run_linger, linger_names, "auto", 1,
+         "after a simulated night or replay, keep the dashboard up until Ctrl-C (auto: when "
+         "standard output is a terminal)"),
 
     NUM(SEC_ENGINE, "window_short_s", T_DOUBLE, st_settings, EN(win_short_s), 1, 86400, "10", 0,
         "short rolling window (trend numerator)"),
@@ -212,8 +260,172 @@ static const cfg_key keys[] = {
         "latent tension relaxation per minute outside onsets"),
     NUM(SEC_SIM, "incident_hazard", T_DOUBLE, st_settings, sim.incident_hazard, 0, 1, "0.01", 0,
         "incidents per minute at tension 1"),
+
     NUM(SEC_SIM, "base_laeq_db", T_DOUBLE, st_settings, sim.base_laeq_db, 20, 120, "55", 0,
         "ambient LAeq of the empty street"),
+
+    /* Lighting output (docs/actuation.md). Defaults agree with
+     * st_light_params_default and the sACN / Art-Net / envelope / failsafe
+     * / music / alert modules' own defaults (tests/core/test_config.c). */
+    ENUM(SEC_LIGHT, "protocol", st_settings, light_protocol, protocol_names, "sacn", 0,
+         "lighting output: sACN (ANSI E1.31), Art-Net 4, both, or off"),
+    TXT(SEC_LIGHT, "dest", T_STRING, st_settings, light_dest, "127.0.0.1", 0,
+        "receivers' IPv4 address (unicast or, for Art-Net, a broadcast), or multicast "
+        "(sACN 239.255.hi.lo per universe)"),
+    NUM(SEC_LIGHT, "port", T_INT, st_settings, light_port, 0, 65535, "0", 0,
+        "UDP port; 0 = the protocol's own (sACN 5568, Art-Net 6454)"),
+    NUM(SEC_LIGHT, "sacn_priority", T_INT, st_settings, LP(sacn.priority), 0, 200, "100", 0,
+        "E1.31 source priority (6.2.3)"),
+    NUM(SEC_LIGHT, "sacn_sync_universe", T_INT, st_settings, LP(sacn.sync_universe), 0, 63999, "0",
+        0, "E1.31 synchronisation universe (6.6); 0 = unsynchronised"),
+    TXT(SEC_LIGHT, "sacn_source_name", T_STRING, st_settings, LP(sacn.source_name), "Stratum", 0,
+        "E1.31 source name shown by receivers (6.2.2)"),
+    NUM(SEC_LIGHT, "sacn_ttl", T_INT, st_settings, LP(sacn.ttl), 1, 255, "1", 0,
+        "multicast TTL (1: the street's own network)"),
+    TXT(SEC_LIGHT, "sacn_iface", T_STRING, st_settings, LP(sacn.iface), "", 0,
+        "IPv4 address of the multicast interface; empty = the default route's"),
+    NUM(SEC_LIGHT, "artnet_broadcast", T_INT, st_settings, LP(artnet.broadcast), 0, 1, "0", 0,
+        "1 allows a broadcast dest for Art-Net"),
+    NUM(SEC_LIGHT, "artnet_sync", T_INT, st_settings, LP(artnet.sync), 0, 1, "0", 0,
+        "1 sends ArtSync after each frame"),
+    NUM(SEC_LIGHT, "frame_hz", T_DOUBLE, st_settings, LP(frame_hz), 30, 44, "40", 0,
+        "packets per second per universe while lamps change (DMX512 tops out at 44)"),
+    NUM(SEC_LIGHT, "keepalive_s", T_DOUBLE, st_settings, LP(keepalive_s), 0.1, 1, "0.5", 0,
+        "longest gap between packets when steady (E1.31 data loss is 2.5 s)"),
+    NUM(SEC_LIGHT, "warm_k", T_DOUBLE, st_settings, LP(warm_k), 1000, 20000, "2700", 0,
+        "colour temperature of the lamps' warm white channel"),
+    NUM(SEC_LIGHT, "cool_k", T_DOUBLE, st_settings, LP(cool_k), 1000, 20000, "6500", 0,
+        "colour temperature of the lamps' cool white channel"),
+    TXT(SEC_LIGHT, "safe_scene", T_ID, st_settings, engine.safe_scene, "normal", 0,
+        "scene at start, on stale inputs, on stop and when the engine dies"),
+    TXT(SEC_LIGHT, "state_dir", T_STRING, st_settings, state_dir, "", 0,
+        "folder of the sACN CID and the output lock; empty = the folder of store.path"),
+
+    NUM(SEC_ENVELOPE, "min_level", T_DOUBLE, st_settings, LP(env.min_level), 0, 1, "0.2", 0,
+        "never below this fraction of full output (tune to the EN 13201 class)"),
+    NUM(SEC_ENVELOPE, "max_level", T_DOUBLE, st_settings, LP(env.max_level), 0, 1, "1", 0,
+        "hard cap, fraction of full output"),
+    NUM(SEC_ENVELOPE, "max_rate", T_DOUBLE, st_settings, LP(env.max_rate), 0.001, 100, "0.25", 0,
+        "largest change of level per second"),
+    NUM(SEC_ENVELOPE, "max_flashes", T_DOUBLE, st_settings, LP(env.max_flashes), 0, 3, "3", 0,
+        "flashes allowed per window (WCAG 2.2 SC 2.3.1: at most 3 per second)"),
+    NUM(SEC_ENVELOPE, "flash_window_s", T_DOUBLE, st_settings, LP(env.flash_window_s), 1, 10, "1",
+        0, "sliding window of the flash count"),
+    NUM(SEC_ENVELOPE, "flash_delta", T_DOUBLE, st_settings, LP(env.flash_delta), 0.001, 0.5, "0.1",
+        0, "a flash is two opposing changes of at least this much (WCAG: 10 %)"),
+    NUM(SEC_ENVELOPE, "cct_min_k", T_DOUBLE, st_settings, LP(env.cct_min_k), 1000, 20000, "2200", 0,
+        "lowest colour temperature"),
+    NUM(SEC_ENVELOPE, "cct_max_k", T_DOUBLE, st_settings, LP(env.cct_max_k), 1000, 20000, "6500", 0,
+        "highest colour temperature"),
+    NUM(SEC_ENVELOPE, "cct_max_rate_k", T_DOUBLE, st_settings, LP(env.cct_max_rate_k), 1, 100000,
+        "1000", 0, "largest change of colour temperature per second, kelvin"),
+    NUM(SEC_ENVELOPE, "step_dt_max", T_DOUBLE, st_settings, LP(env.step_dt_max), 0.001, 1,
+        "0.03333333333333333", 0, "longest time one output step may bank for the rate limit"),
+
+    NUM(SEC_FAILSAFE, "heartbeat_s", T_DOUBLE, st_settings, failsafe.heartbeat_s, 0.01, 10, "0.25",
+        0, "engine-to-watchdog heartbeat period"),
+    NUM(SEC_FAILSAFE, "heartbeat_timeout_s", T_DOUBLE, st_settings, failsafe.heartbeat_timeout_s,
+        0.1, 600, "3", 0, "no heartbeat this long: the watchdog fades to the safe scene"),
+    NUM(SEC_FAILSAFE, "stop_timeout_s", T_DOUBLE, st_settings, failsafe.stop_timeout_s, 0, 60, "10",
+        0, "longest fade to the safe scene when stopping"),
+    NUM(SEC_FAILSAFE, "takeover", T_INT, st_settings, failsafe.takeover, 0, 1, "1", 0,
+        "1: a new engine replaces an orphaned watchdog left by a killed one"),
+    NUM(SEC_FAILSAFE, "orphan_hold_s", T_DOUBLE, st_settings, failsafe.orphan_hold_s, -1, 86400,
+        "5", 0,
+        "after the engine died, hold the reached safe scene this long, then end the streams and "
+        "exit; -1 = until taken over"),
+
+    TXT(SEC_MUSIC, "host", T_STRING, st_settings, music.host, "", 0,
+        "MPD host or socket path; empty = no music output"),
+    NUM(SEC_MUSIC, "port", T_INT, st_settings, music.port, 1, 65535, "6600", 0, "MPD port"),
+    NUM(SEC_MUSIC, "timeout_ms", T_INT, st_settings, music.timeout_ms, 50, 30000, "1000", 0,
+        "longest wait for one MPD command"),
+    NUM(SEC_MUSIC, "volume_cap", T_INT, st_settings, music.volume_cap, 0, 100, "60", 0,
+        "hard volume cap for every programme and client"),
+    NUM(SEC_MUSIC, "backoff_min_s", T_DOUBLE, st_settings, music.backoff_min_s, 0.01, 3600, "1", 0,
+        "first reconnect delay, doubling"),
+    NUM(SEC_MUSIC, "backoff_max_s", T_DOUBLE, st_settings, music.backoff_max_s, 0.01, 3600, "30", 0,
+        "longest reconnect delay"),
+
+    TXT(SEC_ALERT, "webhook_url", T_STRING, st_settings, alert.webhook_url, "", 0,
+        "HTTP(S) URL alerts are POSTed to as JSON; empty = no webhook"),
+    NUM(SEC_ALERT, "webhook_timeout_s", T_DOUBLE, st_settings, alert.webhook_timeout_s, 0.1, 60,
+        "3", 0, "longest webhook request"),
+    TXT(SEC_ALERT, "mqtt_host", T_STRING, st_settings, alert.mqtt_host, "", 0,
+        "MQTT broker for alerts; empty = no MQTT"),
+    NUM(SEC_ALERT, "mqtt_port", T_INT, st_settings, alert.mqtt_port, 1, 65535, "1883", 0,
+        "MQTT broker port"),
+    TXT(SEC_ALERT, "mqtt_topic", T_STRING, st_settings, alert.mqtt_topic, "stratum/alerts", 0,
+        "topic alerts are published on; acknowledgements are read from TOPIC/ack"),
+    NUM(SEC_ALERT, "mqtt_qos", T_INT, st_settings, alert.mqtt_qos, 0, 2, "1", 0,
+        "MQTT QoS of alerts (1: at least once)"),
+    NUM(SEC_ALERT, "dedup_s", T_DOUBLE, st_settings, alert.dedup_s, 0, 86400, "300", 0,
+        "same zone, severity and rule within this time is one alert"),
+    NUM(SEC_ALERT, "rate_window_s", T_DOUBLE, st_settings, alert.rate_window_s, 1, 86400, "600", 0,
+        "window of the rate limit"),
+    NUM(SEC_ALERT, "rate_max", T_INT, st_settings, alert.rate_max, 1, 10000, "10", 0,
+        "info and warning alerts per window (critical ones are never rate-limited)"),
+    NUM(SEC_ALERT, "max_attempts", T_INT, st_settings, alert.max_attempts, 1, 100, "5", 0,
+        "webhook attempts before giving up"),
+    NUM(SEC_ALERT, "retry_min_s", T_DOUBLE, st_settings, alert.retry_min_s, 0.1, 3600, "1", 0,
+        "first webhook retry delay, doubling up to 60 s"),
+    TXT(SEC_ALERT, "ack_path", T_STRING, st_settings, alert.ack_path, "", 0,
+        "acknowledgements are appended here as JSON lines; empty = log only"),
+
+    TXT(SEC_HTTP, "bind", T_STRING, st_settings, http_bind, "127.0.0.1", 0,
+        "address the dashboard and API listen on (loopback unless you mean otherwise)"),
+    NUM(SEC_HTTP, "port", T_INT, st_settings, http_port, 0, 65535, "8080", 0,
+        "TCP port of the dashboard and API; 0 = none"),
+    TXT(SEC_HTTP, "token_path", T_STRING, st_settings, http_token, "", 0,
+        "bearer token for write actions, created mode 0600 on first start; empty = "
+        "stratum.token beside the store"),
+    TXT(SEC_HTTP, "web_root", T_STRING, st_settings, http_web_root, "", 0,
+        "folder of the page's files; empty = web/ beside the stratum program"),
+
+    TXT(SEC_REGISTER, "owner", T_STRING, st_settings, reg_owner,
+        "Gemeente Eindhoven (municipality), night-time economy team", 0,
+        "public sensor register: who owns and answers for the sensors"),
+    TXT(SEC_REGISTER, "retention", T_STRING, st_settings, reg_retention,
+        "per-minute aggregates 1 year; no audio, images or identifiers are ever kept", 0,
+        "public sensor register: how long data is kept"),
+    TXT(SEC_REGISTER, "contact", T_STRING, st_settings, reg_contact,
+        "privacy officer of the street (set register.contact)", 0,
+        "public sensor register: where the public can ask questions"),
+
+#define XP(F) engine.experiment.F
+    ENUM(SEC_EXPERIMENT, "policy", st_settings, XP(policy), exp_policy_names, "random", 0,
+         "how escalation episodes get their arm: rules (no experiment), fixed, control, "
+         "random (stratified, with a control arm) or thompson"),
+    TXT(SEC_EXPERIMENT, "fixed_arm", T_STRING, st_settings, XP(fixed_arm), "", 0,
+        "policy fixed: the pinned arm (an [arm] name, or control)"),
+    NUM(SEC_EXPERIMENT, "seed", T_UINT64, st_settings, XP(seed), 0, 0, "0", 0,
+        "randomisation seed, recorded with every episode; 0 = drawn at start"),
+    NUM(SEC_EXPERIMENT, "window_s", T_DOUBLE, st_settings, XP(window_s), 1, 86400, "600", 0,
+        "outcome window after an episode opens"),
+    NUM(SEC_EXPERIMENT, "block_size", T_INT, st_settings, XP(block_size), 0, 72, "0", 0,
+        "permuted block per stratum; 0 = twice the number of arms (control included)"),
+    TXT(SEC_EXPERIMENT, "control_scene", T_STRING, st_settings, XP(control_scene), "", 0,
+        "scene the control arm sets when an episode opens; empty = no intervention"),
+    NUM(SEC_EXPERIMENT, "peak_from", T_INT, st_settings, XP(peak_from), 0, 23, "23", 0,
+        "local hour the peak time-of-night stratum begins"),
+    NUM(SEC_EXPERIMENT, "late_from", T_INT, st_settings, XP(late_from), 0, 23, "2", 0,
+        "local hour the late stratum begins"),
+    NUM(SEC_EXPERIMENT, "crowd_low", T_DOUBLE, st_settings, XP(crowd_low), 0, 10, "0.4", 0,
+        "occupancy / capacity below which the crowd stratum is low"),
+    NUM(SEC_EXPERIMENT, "crowd_high", T_DOUBLE, st_settings, XP(crowd_high), 0, 10, "0.8", 0,
+        "occupancy / capacity at or above which the crowd stratum is high"),
+    NUM(SEC_EXPERIMENT, "prior_weight", T_DOUBLE, st_settings, XP(prior_weight), 0, 1e6, "20", 0,
+        "thompson: pooled evidence counts as at most this many episodes per arm"),
+    NUM(SEC_EXPERIMENT, "prior_from_pooled", T_INT, st_settings, XP(prior_from_pooled), 0, 1, "0",
+        0, "thompson: seed the priors from imported evidence at start (1) or not (0)"),
+#undef XP
+
+    TXT(SEC_AUDIT, "key", T_STRING, st_settings, audit_key, "", 0,
+        "installation key signing the audit chain's heads and evidence bundles, created "
+        "mode 0600 on first start; empty = installation.key beside the store"),
+    NUM(SEC_AUDIT, "sign_every", T_INT, st_settings, audit_sign_every, 0, 1000000, "100", 0,
+        "audit records between signed heads (heads are also signed at shutdown); 0 = only "
+        "at shutdown"),
 
     NUM(SEC_EFFECT, "effect", T_DOUBLE, st_sim_effect, effect, 0, 1, "0", 0,
         "fraction of tension drift the action removes (hidden truth)"),
@@ -225,16 +437,40 @@ static const cfg_key keys[] = {
         "people at which the crowd term saturates"),
     NUM(SEC_ZONE, "lamps", T_INT, st_zone_def, lamps, 0, 1000, "0", 0, "lamp posts in the zone"),
 
+    TXT(SEC_LAMP, "zone", T_NAME, st_lamp, zone, "", 0, "zone the lamp post stands in"),
+    NUM(SEC_LAMP, "universe", T_INT, st_lamp, universe, 1, 63999, "1", 0,
+        "sACN universe (Art-Net Port-Address = universe - 1)"),
+    NUM(SEC_LAMP, "channel", T_INT, st_lamp, channel, 1, 512, "1", 0, "first DMX channel"),
+    {SEC_LAMP, "layout", T_ENUM, offsetof(st_lamp, layout), 0, 0, 0, 0, layout_names, "dim+cct", 0,
+     "channels from the first: dimmer; warm and cool white; red, green, blue", layout_vals},
+
+    NUM(SEC_SCENE, "level", T_DOUBLE, st_scene_def, level, 0, 1, "0.8", 0,
+        "fraction of full output (the envelope still applies)"),
+    NUM(SEC_SCENE, "kelvin", T_DOUBLE, st_scene_def, kelvin, 1000, 20000, "3000", 0,
+        "correlated colour temperature"),
+    NUM(SEC_SCENE, "fade_s", T_DOUBLE, st_scene_def, fade_s, 0, 3600, "5", 0,
+        "fade time, lengthened when the envelope's rate limit needs more"),
+
     {SEC_RULE, "states", T_STATES, offsetof(st_rule, states), 0, 0, 0, 0, NULL, "", 1,
-     "states whose entry fires the rule"},
+     "states whose entry fires the rule", NULL},
     {SEC_RULE, "hours", T_HOURS, offsetof(st_rule, hour_from), offsetof(st_rule, hour_to), 0, 0, 23,
-     NULL, "all", 1, "local hours [from, to) the rule is active, wrapping past midnight"},
+     NULL, "all", 1, "local hours [from, to) the rule is active, wrapping past midnight", NULL},
     TXT(SEC_RULE, "scene", T_NAME, st_rule, scene, "", 1, "lighting scene to set; empty = none"),
     TXT(SEC_RULE, "music", T_NAME, st_rule, music, "", 1, "music programme to play; empty = none"),
     {SEC_RULE, "alert", T_ENUM, offsetof(st_rule, alert), 0, SZ(st_rule, alert), 0, 0, alert_names,
-     "none", 1, "steward alert severity"},
+     "none", 1, "steward alert severity", NULL},
     NUM(SEC_RULE, "cooldown_s", T_DOUBLE, st_rule, cooldown_s, 0, 86400, "0", 1,
         "seconds after firing in a zone before the rule may fire there again"),
+
+    TXT(SEC_ARM, "actions", T_STRING, st_exp_arm, actions, "", 0,
+        "the actions the rules may apply in an episode of this arm, kind:name joined by "
+        "commas (scene:calm-warm,music:calm); steward alerts are never withheld"),
+    TXT(SEC_PROGRAMME, "playlist", T_STRING, st_music_programme, playlist, "", 0,
+        "MPD stored playlist; empty = stop playback"),
+    NUM(SEC_PROGRAMME, "volume", T_INT, st_music_programme, volume, 0, 100, "30", 0,
+        "volume 0..100, then held under music.volume_cap"),
+    NUM(SEC_PROGRAMME, "crossfade_s", T_INT, st_music_programme, crossfade_s, 0, 30, "5", 0,
+        "MPD crossfade between songs"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -255,7 +491,15 @@ static const char default_street[] =
     "cooldown_s = 300\n"
     "[rule incident]\nstates = incident\nscene = bright-neutral\nalert = critical\n"
     "cooldown_s = 120\n"
-    "[rule calm-again]\nstates = calm\nscene = normal\nmusic = ambient\ncooldown_s = 0\n";
+    "[rule calm-again]\nstates = calm\nscene = normal\nmusic = ambient\ncooldown_s = 0\n"
+    "[scene normal]\nlevel = 0.8\nkelvin = 3000\nfade_s = 5\n"
+    "[scene bright-neutral]\nlevel = 1\nkelvin = 4000\nfade_s = 3\n"
+    "[scene calm-warm]\nlevel = 0.6\nkelvin = 2700\nfade_s = 10\n"
+    "[programme calm]\nplaylist = calm\nvolume = 35\ncrossfade_s = 5\n"
+    "[programme ambient]\nplaylist = ambient\nvolume = 25\ncrossfade_s = 5\n"
+    "[programme off]\nplaylist = \"\"\nvolume = 0\ncrossfade_s = 0\n"
+    "[arm light]\nactions = \"scene:calm-warm,scene:bright-neutral\"\n"
+    "[arm light-music]\nactions = \"scene:calm-warm,scene:bright-neutral,music:calm\"\n";
 
 /* ---- small helpers ---- */
 
@@ -620,7 +864,7 @@ static int apply(const cfg_key *k, void *base, const char *v, load_ctx *ctx, con
         if (k->size)
             put_text(p, k->size, i == 0 ? "" : v);
         else
-            *(int *)(void *)p = i;
+            *(int *)(void *)p = k->vals ? k->vals[i] : i;
         return 0;
     }
     case T_STRING:
@@ -695,6 +939,14 @@ static int apply(const cfg_key *k, void *base, const char *v, load_ctx *ctx, con
     return say(msg, cap, "%s: unknown key type", where);
 }
 
+/* Index in k->names of the int-stored enum value v, or -1. */
+static int enum_index(const cfg_key *k, int v)
+{
+    for (int i = 0; k->names[i]; i++)
+        if ((k->vals ? k->vals[i] : i) == v) return i;
+    return -1;
+}
+
 /* Value of k as config text (unquoted); s gives utc_offset_min for dates. */
 static void format_value(const cfg_key *k, const void *base, const st_settings *s, char *buf,
                          size_t cap)
@@ -714,9 +966,8 @@ static void format_value(const cfg_key *k, const void *base, const st_settings *
         if (k->size) {
             snprintf(buf, cap, "%s", p[0] ? p : k->names[0]);
         } else {
-            int i = *(const int *)(const void *)p, n = 0;
-            while (k->names[n]) n++;
-            snprintf(buf, cap, "%s", i >= 0 && i < n ? k->names[i] : "?");
+            int i = enum_index(k, *(const int *)(const void *)p);
+            snprintf(buf, cap, "%s", i >= 0 ? k->names[i] : "?");
         }
         return;
     case T_STRING:
@@ -770,14 +1021,13 @@ static int check_value(const cfg_key *k, const void *base, const char *where, ch
         return 0;
     }
     case T_ENUM: {
-        int n = 0;
-        while (k->names[n]) n++;
         if (k->size) {
             if (!memchr(p, '\0', k->size) || (p[0] && list_index(k->names, p) <= 0))
                 return say(msg, cap, "%s: '%.*s' is not a valid value", where, (int)k->size, p);
         } else {
-            int i = *(const int *)(const void *)p;
-            if (i < 0 || i >= n) return say(msg, cap, "%s = %d is not a valid value", where, i);
+            int v = *(const int *)(const void *)p;
+            if (enum_index(k, v) < 0)
+                return say(msg, cap, "%s = %d is not a valid value", where, v);
         }
         return 0;
     }
@@ -979,10 +1229,14 @@ static int parse_header(st_settings *s, parse_state *ps, char *line, int lineno,
     if (sec < 0) {
         const char *sug = suggest_section(inner);
         if (sug) return say(msg, cap, "unknown section [%s] (did you mean [%s]?)", inner, sug);
-        return say(msg, cap,
-                   "unknown section [%s] (sections: street, store, log, run, engine, sim, "
-                   "effect ACTION, zone ID, rule NAME)",
-                   inner);
+        char all[256];
+        size_t used = 0;
+        all[0] = '\0';
+        for (int i = 0; i < SEC__COUNT && used < sizeof(all); i++)
+            used += (size_t)snprintf(all + used, sizeof(all) - used, "%s%s%s%s", i ? ", " : "",
+                                     sections[i].name, sections[i].named ? " " : "",
+                                     sections[i].named ? sections[i].what : "");
+        return say(msg, cap, "unknown section [%s] (sections: %s)", inner, all);
     }
     const cfg_section *cs = &sections[sec];
     memset(ps->key_line, 0, sizeof(ps->key_line));
@@ -1219,6 +1473,157 @@ int st_config_set(st_settings *s, const char *key, const char *value, char *err,
     return 0;
 }
 
+/* ---- actuation settings ---- */
+
+/* "a, b, c": the names of a list section's entries. */
+static void list_names(const st_settings *s, sec_id sec, char *buf, size_t cap)
+{
+    const cfg_section *cs = &sections[sec];
+    size_t used = 0, n = list_count_c(s, cs);
+    buf[0] = '\0';
+    for (size_t j = 0; j < n && j < cs->max && used < cap; j++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%.*s", j ? ", " : "", (int)cs->id_size,
+                                 list_elem_c(s, cs, j) + cs->id_off);
+    if (!n) snprintf(buf, cap, "none");
+}
+
+/* The folder of the CID and the lock: light.state_dir, else store.path's. */
+static void state_folder(const st_settings *s, char *out, size_t cap)
+{
+    if (s->state_dir[0]) {
+        snprintf(out, cap, "%s", s->state_dir);
+        return;
+    }
+    const char *slash = strrchr(s->store_path, '/');
+    if (!slash || !strncmp(s->store_path, "file:", 5))
+        snprintf(out, cap, ".");
+    else if (slash == s->store_path)
+        snprintf(out, cap, "/");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - s->store_path), s->store_path);
+}
+
+int st_config_light(const st_settings *s, st_light_params *lp, st_failsafe_params *fp, char *err,
+                    size_t errcap)
+{
+    *lp = s->light;
+    if (lp->nlamps == 0) {
+        /* No [lamp] sections: the embedded street's patch, derived from the
+         * zones so that a street of other zones gets lamps of its own. */
+        st_light_params *d = malloc(sizeof(*d));
+        if (!d) {
+            if (err && errcap) snprintf(err, errcap, "light: out of memory");
+            return -ENOMEM;
+        }
+        st_light_params_default(d, s->zones, s->nzones);
+        memcpy(lp->lamps, d->lamps, sizeof(lp->lamps));
+        lp->nlamps = d->nlamps;
+        free(d);
+    }
+    put_text(lp->safe_scene, sizeof(lp->safe_scene), s->engine.safe_scene);
+    int proto = s->light_protocol;
+    lp->use_sacn =
+        proto == ST_LIGHT_PROTO_SACN || proto == ST_LIGHT_PROTO_BOTH || proto == ST_LIGHT_PROTO_OFF;
+    lp->use_artnet = proto == ST_LIGHT_PROTO_ARTNET || proto == ST_LIGHT_PROTO_BOTH;
+    int mc = !strcmp(s->light_dest, "multicast");
+    put_text(lp->sacn.dest, sizeof(lp->sacn.dest), mc ? "" : s->light_dest);
+    put_text(lp->artnet.dest, sizeof(lp->artnet.dest), mc ? "" : s->light_dest);
+    lp->sacn.port = s->light_port ? s->light_port : ST_SACN_PORT;
+    lp->artnet.port = s->light_port ? s->light_port : ST_ARTNET_PORT;
+    char dir[ST_PATH_MAX];
+    state_folder(s, dir, sizeof(dir));
+    /* Both file names fit when the longer one does. */
+    if (strlen(dir) + sizeof("/light.lock") > sizeof(lp->sacn.cid_path))
+        return say(err, errcap, "light.state_dir: '%s' is too long (at most %zu bytes)", dir,
+                   sizeof(lp->sacn.cid_path) - sizeof("/light.lock"));
+    snprintf(lp->sacn.cid_path, sizeof(lp->sacn.cid_path), "%s/sacn.cid", dir);
+    if (fp) {
+        *fp = s->failsafe;
+        snprintf(fp->lock_path, sizeof(fp->lock_path), "%s/light.lock", dir);
+    }
+    return 0;
+}
+
+void st_config_alert(const st_settings *s, st_alert_params *out)
+{
+    *out = s->alert;
+    put_text(out->street, sizeof(out->street), s->street);
+}
+
+/* Cross-field checks of the actuation sections, through the modules' own
+ * parameter checks so that a valid configuration always starts. */
+static int validate_actuation(const st_settings *s, char *err, size_t errcap)
+{
+    char have[256], why[256];
+    const char *safe = s->engine.safe_scene;
+    if (!strcmp(safe, ST_LIGHT_SAFE) || list_find(s, &sections[SEC_SCENE], safe) < 0) {
+        list_names(s, SEC_SCENE, have, sizeof(have));
+        return say(err, errcap, "light.safe_scene: there is no [scene %s] (defined: %s)", safe,
+                   have);
+    }
+    if (list_find(s, &sections[SEC_SCENE], ST_LIGHT_SAFE) >= 0)
+        return say(err, errcap, "[scene %s]: the name is reserved for light.safe_scene",
+                   ST_LIGHT_SAFE);
+    for (size_t i = 0; i < s->light.nlamps && i < ST_LIGHT_MAX_LAMPS; i++) {
+        const st_lamp *a = &s->light.lamps[i];
+        if (list_find(s, &sections[SEC_ZONE], a->zone) < 0) {
+            list_names(s, SEC_ZONE, have, sizeof(have));
+            return say(err, errcap, "lamp.%s.zone: '%s' is not a zone (defined: %s)", a->id,
+                       a->zone, have);
+        }
+    }
+    int mc = !strcmp(s->light_dest, "multicast");
+    struct in_addr ip;
+    if (!mc && inet_pton(AF_INET, s->light_dest, &ip) != 1)
+        return say(err, errcap, "light.dest: '%s' is not an IPv4 address or multicast",
+                   s->light_dest);
+    if (mc &&
+        (s->light_protocol == ST_LIGHT_PROTO_ARTNET || s->light_protocol == ST_LIGHT_PROTO_BOTH))
+        return say(err, errcap,
+                   "light.dest: multicast is sACN only; Art-Net needs a unicast or broadcast "
+                   "address");
+    if (s->light.sacn.iface[0] && inet_pton(AF_INET, s->light.sacn.iface, &ip) != 1)
+        return say(err, errcap, "light.sacn_iface: '%s' is not an IPv4 address",
+                   s->light.sacn.iface);
+    st_light_params *lp = malloc(sizeof(*lp));
+    if (!lp) return say(err, errcap, "light: out of memory");
+    int rc = st_config_light(s, lp, NULL, err, errcap);
+    if (rc == 0 && s->light_protocol == ST_LIGHT_PROTO_OFF) {
+        rc = st_envelope_params_check(&lp->env, why, sizeof(why));
+        if (rc) say(err, errcap, "%s", why);
+    } else if (rc == 0 && lp->nlamps == 0) {
+        rc = say(err, errcap,
+                 "light.protocol is %s but no lamp is patched: add [lamp ID] sections or "
+                 "zone.ID.lamps, or set light.protocol = off",
+                 protocol_names[s->light_protocol]);
+    } else if (rc == 0 && st_light_params_check(lp, why, sizeof(why))) {
+        rc = say(err, errcap, "%s", why);
+    }
+    free(lp);
+    if (rc) return rc;
+    const st_failsafe_params *f = &s->failsafe;
+    if (!(f->heartbeat_timeout_s > 2 * f->heartbeat_s))
+        return say(err, errcap,
+                   "failsafe.heartbeat_timeout_s (%g) must exceed 2 x failsafe.heartbeat_s (%g)",
+                   f->heartbeat_timeout_s, f->heartbeat_s);
+    /* Music is checked whether or not a host is set, so that setting one
+     * later cannot reveal a bad programme. */
+    st_music_params *mp = malloc(sizeof(*mp));
+    if (!mp) return say(err, errcap, "music: out of memory");
+    *mp = s->music;
+    if (!mp->host[0]) put_text(mp->host, sizeof(mp->host), "localhost");
+    rc = st_music_params_check(mp, why, sizeof(why));
+    free(mp);
+    if (rc) return say(err, errcap, "%s", why);
+    if (s->music.backoff_max_s < s->music.backoff_min_s)
+        return say(err, errcap, "music.backoff_max_s (%g) is below music.backoff_min_s (%g)",
+                   s->music.backoff_max_s, s->music.backoff_min_s);
+    const char *url = s->alert.webhook_url;
+    if (url[0] && strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+        return say(err, errcap, "alert.webhook_url: '%s' is not an http:// or https:// URL", url);
+    return 0;
+}
+
 /* ---- validation ---- */
 
 static const char *const enter_keys[ST_STATE__COUNT] = {
@@ -1227,6 +1632,30 @@ static const char *const enter_keys[ST_STATE__COUNT] = {
 static const char *const exit_keys[ST_STATE__COUNT] = {
     NULL, "engine.exit_lively", "engine.exit_tense", "engine.exit_escalating",
     "engine.exit_incident"};
+
+/* The experiment as the engine will build it: arms parse, the pinned arm
+ * exists, a randomised policy has arms. */
+static int check_experiment(const st_settings *s, char *err, size_t errcap)
+{
+    const st_exp_params *x = &s->engine.experiment;
+    st_experiment *e = st_experiment_new(x);
+    if (!e) {
+        const char *p = st_exp_policy_name(x->policy);
+        if ((x->policy == ST_EXP_POLICY_RANDOM || x->policy == ST_EXP_POLICY_THOMPSON) &&
+            x->narms == 0)
+            return say(err, errcap, "experiment.policy = %s needs at least one [arm] section", p);
+        if (x->policy == ST_EXP_POLICY_FIXED)
+            return say(err, errcap,
+                       "experiment.fixed_arm: '%s' is not an [arm] name or control (or an arm's "
+                       "actions do not parse)",
+                       x->fixed_arm);
+        return say(err, errcap,
+                   "[arm]: actions must be kind:name items (scene, music or alert) joined by "
+                   "commas, and arm names unique");
+    }
+    st_experiment_free(e);
+    return 0;
+}
 
 int st_config_validate(const st_settings *s, char *err, size_t errcap)
 {
@@ -1276,14 +1705,19 @@ int st_config_validate(const st_settings *s, char *err, size_t errcap)
      * rules), so empty lists are refused. */
     static const struct {
         sec_id sec;
-        const char *why;
+        const char *why; /* NULL: the list may be empty ([lamp]: the default patch) */
     } need[] = {{SEC_ZONE, "a street needs at least one zone"},
                 {SEC_RULE, "at least one rule is needed"},
-                {SEC_EFFECT, "the simulator needs at least one effect"}};
-    for (size_t i = 0; i < 3; i++) {
+                {SEC_EFFECT, "the simulator needs at least one effect"},
+                {SEC_LAMP, NULL},
+                {SEC_ARM, NULL},
+                {SEC_SCENE, "the safe scene must be defined"},
+                {SEC_PROGRAMME, "at least one music programme is needed"}};
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
         const cfg_section *cs = &sections[need[i].sec];
         size_t n = list_count_c(s, cs);
-        if (!n) return say(err, errcap, "no [%s] section: %s", cs->name, need[i].why);
+        if (!n && need[i].why)
+            return say(err, errcap, "no [%s] section: %s", cs->name, need[i].why);
         for (size_t j = 0; j < n; j++) {
             const char *id = list_elem_c(s, cs, j) + cs->id_off;
             if (!section_name_ok(need[i].sec, id))
@@ -1303,8 +1737,22 @@ int st_config_validate(const st_settings *s, char *err, size_t errcap)
             return say(err, errcap,
                        "rule.%s: scene, music and alert are all empty, so the rule does nothing",
                        r->name);
+        if (r->scene[0] && strcmp(r->scene, ST_LIGHT_SAFE) &&
+            list_find(s, &sections[SEC_SCENE], r->scene) < 0) {
+            char have[256];
+            list_names(s, SEC_SCENE, have, sizeof(have));
+            return say(err, errcap, "rule.%s.scene: there is no [scene %s] (defined: %s, and safe)",
+                       r->name, r->scene, have);
+        }
+        if (r->music[0] && list_find(s, &sections[SEC_PROGRAMME], r->music) < 0) {
+            char have[256];
+            list_names(s, SEC_PROGRAMME, have, sizeof(have));
+            return say(err, errcap, "rule.%s.music: there is no [programme %s] (defined: %s)",
+                       r->name, r->music, have);
+        }
     }
-    return 0;
+    if (check_experiment(s, err, errcap) < 0) return -EINVAL;
+    return validate_actuation(s, err, errcap);
 }
 
 /* ---- dump ---- */

@@ -2,10 +2,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "stratum/audit_hook.h"
 #include "stratum/engine.h"
+#include "stratum/episodes.h"
 
 #define MOD "engine"
 /* Backends are few (log, sACN, Art-Net, MPD, alerts, simulator). */
@@ -44,6 +48,7 @@ struct st_engine {
     uint32_t *slots;        /* open addressing: zone index + 1, 0 = empty */
     uint32_t mask;
     minute_acc *acc;
+    unsigned char *stale; /* per zone: the stale-inputs safe scene is in force */
     st_policy *policy;
     st_store *store;
     int64_t run;
@@ -58,6 +63,14 @@ struct st_engine {
     int started;
     double now, next_eval, minute;
     st_intervention ivs[MAX_IV];
+
+    /* Evidence: episodes, their arms, and the audit chain (docs/evidence.md). */
+    st_experiment *exp;
+    st_episodes *eps;
+    st_episode *ep; /* per zone: the open episode as assigned */
+    st_audit *audit;
+    st_engine_episode_fn ep_fn;
+    void *ep_ctx;
 };
 
 /* FNV-1a (Fowler/Noll/Vo), 32 bits: short ids, no allocation, good spread. */
@@ -107,7 +120,10 @@ st_engine *st_engine_new(const st_engine_params *p, const st_zone_def *zones, si
     e->slots = calloc(cap, sizeof(*e->slots));
     e->acc = calloc(nzones, sizeof(*e->acc));
     e->pend = calloc(MAX_PENDING, sizeof(*e->pend));
-    if (!e->zones || !e->ids || !e->hashes || !e->slots || !e->acc || !e->pend) goto fail;
+    e->stale = calloc(nzones, sizeof(*e->stale));
+    if (!e->zones || !e->ids || !e->hashes || !e->slots || !e->acc || !e->pend || !e->stale)
+        goto fail;
+    e->p.safe_scene[sizeof(e->p.safe_scene) - 1] = '\0';
     e->nzones = nzones;
     for (size_t i = 0; i < nzones; i++) {
         e->zones[i] = st_zone_new(&zones[i], &p->zone);
@@ -132,6 +148,14 @@ st_engine *st_engine_new(const st_engine_params *p, const st_zone_def *zones, si
         st_error(log, MOD, "invalid rules");
         goto fail;
     }
+    e->exp = st_experiment_new(&p->experiment);
+    if (!e->exp) {
+        st_error(log, MOD, "invalid experiment settings (arms, pinned arm or policy)");
+        goto fail;
+    }
+    e->eps = st_episodes_new(nzones);
+    e->ep = calloc(nzones, sizeof(*e->ep));
+    if (!e->eps || !e->ep) goto fail;
     return e;
 fail: /* errno set above, by the allocator or by the constructor that failed */
     st_engine_free(e);
@@ -146,12 +170,16 @@ void st_engine_free(st_engine *e)
     if (e->zones)
         for (size_t i = 0; i < e->nzones; i++) st_zone_free(e->zones[i]);
     st_policy_free(e->policy);
+    st_experiment_free(e->exp);
+    st_episodes_free(e->eps);
+    free(e->ep);
     free(e->zones);
     free(e->ids);
     free(e->hashes);
     free(e->slots);
     free(e->acc);
     free(e->pend);
+    free(e->stale);
     free(e);
 }
 
@@ -281,6 +309,17 @@ static void intervene(st_engine *e, size_t z, const st_intervention *iv)
         }
     }
     if (e->listener.on_intervention) e->listener.on_intervention(e->listener.ctx, iv, id);
+    if (e->audit) {
+        int arm = ST_EXP_RULES;
+        int open = st_episodes_current(e->eps, z, &arm, NULL);
+        int64_t seq = st_audit_hook_actuation(e->audit, iv, id,
+                                              open ? st_experiment_arm_name(e->exp, arm) : NULL);
+        if (seq < 0) {
+            e->stats.store_errors++;
+            st_warn(e->log, MOD, "intervention %lld: audit record not written (%s)", (long long)id,
+                    strerror((int)-seq));
+        }
+    }
     if (id > 0 && e->p.outcome_after_s > 0) {
         if (e->pend_n == MAX_PENDING) {
             e->stats.outcomes_dropped++;
@@ -293,6 +332,118 @@ static void intervene(st_engine *e, size_t z, const st_intervention *iv)
         q->zone = z;
         q->due = iv->t + e->p.outcome_after_s;
     }
+}
+
+/* Open an episode when zone z enters tense or escalating outside one: assign
+ * its arm and store it (and audit it) before anything of its outcome exists. */
+static void episode_open(st_engine *e, size_t z, const st_trace *tr, int64_t tid, int hour)
+{
+    const st_zone_def *def = st_zone_def_get(e->zones[z]);
+    double crowd =
+        isfinite(tr->occupancy) && def->capacity > 0 ? tr->occupancy / def->capacity : NAN;
+    st_exp_assignment as;
+    if (st_experiment_assign(e->exp, st_experiment_stratum(e->exp, hour, crowd), &as) < 0) return;
+    st_episode *ep = &e->ep[z];
+    memset(ep, 0, sizeof(*ep));
+    memcpy(ep->zone, e->ids[z], ST_ID_MAX);
+    ep->t = tr->t;
+    ep->entered = tr->to;
+    ep->transition_id = tid;
+    snprintf(ep->stratum, sizeof(ep->stratum), "%s", st_experiment_stratum_name(as.stratum));
+    snprintf(ep->policy, sizeof(ep->policy), "%s", st_exp_policy_name(as.policy));
+    snprintf(ep->arm, sizeof(ep->arm), "%s", st_experiment_arm_name(e->exp, as.arm));
+    ep->seed = as.seed;
+    ep->draw = as.draw;
+    ep->window_s = st_experiment_window(e->exp);
+    ep->score = tr->score;
+    ep->laeq = tr->laeq_mid;
+    ep->event_rate = tr->event_rate;
+    ep->occupancy = tr->occupancy;
+    int64_t id = 0;
+    if (e->store) {
+        id = st_store_add_episode(e->store, e->run, ep);
+        if (id < 0) {
+            e->stats.store_errors++;
+            st_warn(e->log, MOD, "zone %s: episode not stored (%s)", ep->zone, strerror((int)-id));
+            id = 0;
+        }
+    }
+    st_episodes_open(e->eps, z, tr->t, ep->window_s, id, as.arm, tr->score, tr->laeq_mid,
+                     tr->event_rate);
+    e->stats.episodes_opened++;
+    st_info(e->log, MOD, "zone %s: episode %lld opens (%s, %s arm %s)", ep->zone, (long long)id,
+            ep->stratum, ep->policy, ep->arm);
+    if (e->audit) {
+        int64_t seq = st_audit_hook_assignment(e->audit, tr->t, ep->zone, id, ep->stratum,
+                                               ep->policy, ep->arm, ep->seed, ep->draw);
+        if (seq < 0) e->stats.store_errors++;
+    }
+    if (e->ep_fn) e->ep_fn(e->ep_ctx, ep, NULL, id);
+}
+
+/* Keep the interventions the zone's episode arm allows (entries into tense
+ * and escalating only: the incident and calm-again responses are never
+ * withheld), and give a control episode its baseline scene. Returns the new
+ * count of e->ivs. */
+static size_t experiment_filter(st_engine *e, size_t z, const st_trace *tr, int64_t tid, int hour,
+                                size_t n)
+{
+    int opened = 0, arm = ST_EXP_RULES;
+    if (st_episodes_starts(e->eps, z, tr->to)) {
+        episode_open(e, z, tr, tid, hour);
+        opened = 1;
+    }
+    if (!st_episodes_current(e->eps, z, &arm, NULL) || arm == ST_EXP_RULES ||
+        (tr->to != ST_TENSE && tr->to != ST_ESCALATING))
+        return n;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* Experiments randomise the calming interventions (light, music) only:
+         * a steward alert is a safety measure and is never withheld. */
+        if (e->ivs[i].kind == ST_ACT_ALERT ||
+            st_experiment_allows(e->exp, arm, e->ivs[i].kind, e->ivs[i].name))
+            e->ivs[k++] = e->ivs[i];
+        else
+            e->stats.withheld++;
+    }
+    const char *scene = e->p.experiment.control_scene;
+    if (opened && arm == ST_EXP_CONTROL && scene[0] && k < MAX_IV) {
+        st_intervention *iv = &e->ivs[k++];
+        memset(iv, 0, sizeof(*iv));
+        iv->t = tr->t;
+        memcpy(iv->zone, e->ids[z], ST_ID_MAX);
+        iv->kind = ST_ACT_SCENE;
+        snprintf(iv->name, sizeof(iv->name), "%s", scene);
+        snprintf(iv->rule, sizeof(iv->rule), "experiment-control");
+        iv->from = tr->from;
+        iv->to = tr->to;
+        iv->transition_id = tid;
+        snprintf(iv->reason, sizeof(iv->reason),
+                 "%s %s->%s opened an escalation episode assigned to the control arm: "
+                 "baseline scene %s",
+                 e->ids[z], st_state_name(tr->from), st_state_name(tr->to), scene);
+    }
+    return k;
+}
+
+/* Follow zone z's episode at an evaluation; close it when its window ends. */
+static void episode_observe(st_engine *e, size_t z, const st_zone_status *zs)
+{
+    st_episode_outcome out;
+    int arm = 0;
+    int64_t id = 0;
+    if (!st_episodes_observe(e->eps, z, e->now, zs, &out, &arm, &id)) return;
+    e->stats.episodes_closed++;
+    st_experiment_outcome(e->exp, arm, st_episode_settled(&out));
+    if (e->store && id > 0) {
+        int rc = st_store_add_episode_outcome(e->store, id, &out);
+        if (rc < 0) {
+            e->stats.store_errors++;
+            st_warn(e->log, MOD, "episode %lld: outcome not stored (%s)", (long long)id,
+                    strerror(-rc));
+        }
+    }
+    if (e->ep_fn) e->ep_fn(e->ep_ctx, &e->ep[z], &out, id);
 }
 
 static void transition(st_engine *e, size_t z, const st_trace *tr, int hour)
@@ -313,13 +464,66 @@ static void transition(st_engine *e, size_t z, const st_trace *tr, int hour)
     st_info(e->log, MOD, "zone %s: %s -> %s [transition %lld] (%s)", zone, st_state_name(tr->from),
             st_state_name(tr->to), (long long)id, tr->rule);
     if (e->listener.on_transition) e->listener.on_transition(e->listener.ctx, zone, tr, id);
+    if (e->stale[z]) {
+        /* No evidence, no rule: the stale-inputs safe scene holds until the
+         * inputs return (the zone still walks down to calm meanwhile). */
+        st_info(e->log, MOD, "zone %s: rules not applied to %s -> %s: inputs stale", zone,
+                st_state_name(tr->from), st_state_name(tr->to));
+        return;
+    }
     size_t n = st_policy_decide(e->policy, z, zone, tr, hour, id, e->ivs, MAX_IV);
+    n = experiment_filter(e, z, tr, id, hour, n);
     for (size_t i = 0; i < n; i++) intervene(e, z, &e->ivs[i]);
+}
+
+/* Local wall-clock time of epoch t as HH:MM:SS. */
+static void local_clock(double t, int utc_offset_min, char *buf, size_t cap)
+{
+    time_t s = (time_t)floor(t + utc_offset_min * 60.0);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(buf, cap, "%H:%M:%S", &tm);
+}
+
+/* Zone z's inputs went stale (it had observations, none for stale_s): ask for
+ * the safe scene once, stored and explained like any intervention (PRODUCT.md
+ * safety rule 3: stale inputs return the street to a safe default). When they
+ * return, the flag clears and the zone's rules fire again. */
+static void stale_check(st_engine *e, size_t z, const st_zone_status *zs)
+{
+    if (!e->p.safe_scene[0]) return;
+    if (!zs->stale) {
+        if (e->stale[z]) {
+            e->stale[z] = 0;
+            st_info(e->log, MOD, "zone %s: inputs are back; rules apply again", e->ids[z]);
+        }
+        return;
+    }
+    if (e->stale[z] || zs->last_obs <= 0) return; /* never reported: still at the start look */
+    e->stale[z] = 1;
+    st_intervention iv;
+    memset(&iv, 0, sizeof(iv));
+    iv.t = e->now;
+    memcpy(iv.zone, e->ids[z], ST_ID_MAX);
+    iv.kind = ST_ACT_SCENE;
+    snprintf(iv.name, sizeof(iv.name), "%s", e->p.safe_scene);
+    snprintf(iv.rule, sizeof(iv.rule), "stale-inputs");
+    iv.from = iv.to = zs->state;
+    char since[16];
+    local_clock(zs->last_obs, e->p.utc_offset_min, since, sizeof(since));
+    snprintf(iv.reason, sizeof(iv.reason),
+             "inputs stale: no observation from any sensor of zone %s (sound levels, events, "
+             "counts) since %s local, %.0f s > stale_s %.0f s; safe scene %s until they return",
+             e->ids[z], since, e->now - zs->last_obs, e->p.zone.stale_s, e->p.safe_scene);
+    st_warn(e->log, MOD, "zone %s: %s", e->ids[z], iv.reason);
+    intervene(e, z, &iv);
 }
 
 static void outcomes_due(st_engine *e)
 {
+    int wrote = 0;
     while (e->pend_n && e->pend[e->pend_head].due <= e->now) {
+        wrote = 1;
         const pending *q = &e->pend[e->pend_head];
         st_zone_status zs;
         st_zone_status_get(e->zones[q->zone], e->now, &zs);
@@ -331,6 +535,15 @@ static void outcomes_due(st_engine *e)
         }
         e->pend_head = (e->pend_head + 1) % MAX_PENDING;
         e->pend_n--;
+    }
+    /* Commit now rather than at the next minute: no write transaction stays open
+     * between steps, so other connections (the audit chain) never wait on one. */
+    if (wrote) {
+        int rc = st_store_flush(e->store);
+        if (rc < 0) {
+            e->stats.store_errors++;
+            st_warn(e->log, MOD, "store flush failed (%s)", strerror(-rc));
+        }
     }
 }
 
@@ -366,10 +579,12 @@ int st_engine_step(st_engine *e, double now)
                 a->occ_sum += zs.occupancy;
                 a->n_occ++;
             }
+            stale_check(e, i, &zs);
             if (changed) {
                 transition(e, i, &tr, hour);
                 made++;
             }
+            episode_observe(e, i, &zs);
         }
         /* Evaluations stay on the grid of eval_every_s, whatever the step times. */
         e->next_eval = (floor(e->now / e->p.eval_every_s) + 1) * e->p.eval_every_s;
@@ -385,6 +600,17 @@ int st_engine_step(st_engine *e, double now)
         }
     }
     return made;
+}
+
+int st_engine_manual(st_engine *e, const st_intervention *iv)
+{
+    if (!e || !iv) return -EINVAL;
+    for (size_t z = 0; z < e->nzones; z++)
+        if (!strcmp(e->ids[z], iv->zone)) {
+            intervene(e, z, iv);
+            return 0;
+        }
+    return -ENOENT;
 }
 
 int st_engine_flush(st_engine *e)
@@ -405,6 +631,22 @@ const st_zone *st_engine_zone(const st_engine *e, size_t i)
 void st_engine_stats_get(const st_engine *e, st_engine_stats *out)
 {
     *out = e->stats;
+}
+
+void st_engine_set_audit(st_engine *e, st_audit *a)
+{
+    e->audit = a;
+}
+
+void st_engine_set_episode_listener(st_engine *e, st_engine_episode_fn fn, void *ctx)
+{
+    e->ep_fn = fn;
+    e->ep_ctx = ctx;
+}
+
+st_experiment *st_engine_experiment(st_engine *e)
+{
+    return e->exp;
 }
 
 int st_hour_of(double t, int utc_offset_min)

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "stratum/audit.h"
 #include "stratum/store.h"
 
 #define MOD "store"
@@ -82,6 +83,53 @@ static const char *const migrations[] = {
     "CREATE INDEX interventions_run_t ON interventions(run, t);"
     "CREATE INDEX interventions_transition ON interventions(transition_id);"
     "CREATE INDEX minutes_zone_t ON minutes(zone, t);",
+    /* 3: escalation episodes (assignment first, outcome later, both insert-only),
+     * imported evidence from other cities, and (migration_extra) the audit
+     * chain's tables. Seeds are unsigned 64-bit, kept exact as decimal text. */
+    "CREATE TABLE episodes ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " run INTEGER NOT NULL REFERENCES runs(id),"
+    " zone TEXT NOT NULL,"
+    " t REAL NOT NULL,"
+    " entered TEXT NOT NULL,"
+    " transition_id INTEGER REFERENCES transitions(id),"
+    " stratum TEXT NOT NULL,"
+    " policy TEXT NOT NULL,"
+    " arm TEXT NOT NULL,"
+    " seed TEXT NOT NULL,"
+    " draw INTEGER NOT NULL,"
+    " window_s REAL NOT NULL,"
+    " score REAL, laeq REAL, event_rate REAL, occupancy REAL);"
+    "CREATE TABLE episode_outcomes ("
+    " episode_id INTEGER PRIMARY KEY REFERENCES episodes(id),"
+    " t REAL NOT NULL,"
+    " incident INTEGER NOT NULL,"
+    " calm_after_s REAL,"
+    " score_max REAL, laeq_max REAL, laeq_end REAL, event_rate_max REAL, event_rate_end REAL);"
+    "CREATE INDEX episodes_run_t ON episodes(run, t);"
+    "CREATE INDEX episodes_arm ON episodes(policy, arm, stratum);"
+    "CREATE TABLE evidence_imports ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " imported REAL NOT NULL,"
+    " city TEXT NOT NULL,"
+    " installation_pk TEXT NOT NULL,"
+    " bundle_sha256 TEXT NOT NULL UNIQUE,"
+    " created REAL NOT NULL,"
+    " window_s REAL NOT NULL);"
+    "CREATE TABLE evidence_counts ("
+    " import_id INTEGER NOT NULL REFERENCES evidence_imports(id),"
+    " arm TEXT NOT NULL,"
+    " stratum TEXT NOT NULL,"
+    " episodes INTEGER NOT NULL,"
+    " incidents INTEGER NOT NULL,"
+    " settled INTEGER NOT NULL,"
+    " calm INTEGER NOT NULL,"
+    " tc_sum REAL NOT NULL,"
+    " tc_sumsq REAL NOT NULL,"
+    " PRIMARY KEY (import_id, arm, stratum));",
+    /* 4: what music was playing when each intervention was applied (NULL when
+     * no music output ran); set after the actuators, st_store_set_playing. */
+    "ALTER TABLE interventions ADD COLUMN playing TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -96,6 +144,7 @@ enum {
     Q_INTERVENTION,
     Q_MINUTE,
     Q_OUTCOME,
+    Q_PLAYING,
     Q_COUNT_FIRST, /* one count statement per entry of count_tables[] */
     Q__COUNT = Q_COUNT_FIRST + 5
 };
@@ -123,6 +172,7 @@ static const char *const sql_text[Q__COUNT] = {
                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [Q_OUTCOME] =
         "INSERT INTO outcomes(intervention_id, after_s, t, state) VALUES (?1, ?2, ?3, ?4)",
+    [Q_PLAYING] = "UPDATE interventions SET playing = ?2 WHERE id = ?1 RETURNING id",
     [Q_COUNT_FIRST + 0] = "SELECT count(*) FROM runs",
     [Q_COUNT_FIRST + 1] = "SELECT count(*) FROM transitions",
     [Q_COUNT_FIRST + 2] = "SELECT count(*) FROM interventions",
@@ -347,6 +397,13 @@ static int set_wal(st_store *s, const char *path)
     return ok ? 0 : -EIO;
 }
 
+/* SQL owned by another module that a migration step also runs: the audit
+ * chain's tables (src/evidence/audit.c) arrive with version 3. */
+static const char *migration_extra(int to_version)
+{
+    return to_version == 3 ? st_audit_schema_sql() : NULL;
+}
+
 /* Apply migration steps until the schema is current. The version is re-read
  * inside each write transaction so two processes opening at once cannot apply
  * the same step twice. */
@@ -370,6 +427,8 @@ static int migrate(st_store *s, const char *path)
             snprintf(what, sizeof(what), "migrate schema %d to %d", v, v + 1);
             snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
             rc = exec_sql(s, path, migrations[v], what);
+            if (rc == 0 && migration_extra(v + 1))
+                rc = exec_sql(s, path, migration_extra(v + 1), what);
             if (rc == 0) rc = exec_sql(s, path, pragma, what);
             if (rc == 0) rc = exec_sql(s, path, "COMMIT", what);
             if (rc == 0) {
@@ -473,7 +532,7 @@ void st_store_free(st_store *s)
 
 int st_store_schema_version(const st_store *s)
 {
-    return s ? s->version : -EINVAL;
+    return s ? s->version : SCHEMA_VERSION;
 }
 
 int64_t st_store_begin_run(st_store *s, const char *label, const char *config_text)
@@ -594,6 +653,18 @@ int st_store_add_minute(st_store *s, int64_t run, const st_minute *m)
     return rc;
 }
 
+int st_store_set_playing(st_store *s, int64_t intervention_id, const char *playing)
+{
+    if (!s || intervention_id <= 0 || !playing) return -EINVAL;
+    durable_prepare(s);
+    sqlite3_stmt *st = s->q[Q_PLAYING];
+    int64_t id = 0;
+    sqlite3_bind_int64(st, 1, intervention_id);
+    sqlite3_bind_text(st, 2, playing, -1, SQLITE_STATIC);
+    int rc = run_stmt(s, st, &id, "set playing of intervention %lld", (long long)intervention_id);
+    return rc ? rc : id == intervention_id ? 0 : -ENOENT;
+}
+
 int st_store_add_outcome(st_store *s, int64_t intervention_id, double after_s, double t,
                          st_state state)
 {
@@ -642,4 +713,151 @@ int st_store_count(st_store *s, const char *table, int64_t *n)
 struct sqlite3 *st_store_db(st_store *s)
 {
     return s ? s->db : NULL;
+}
+
+/* ---- Evidence: episodes and imported evidence ----
+ * A street has a few episodes per zone and hour and imports are operator
+ * actions, so these statements are compiled per call (sqlite3_prepare_v3)
+ * rather than kept open; every other write uses the statements compiled at open. */
+
+static int prepare_once(st_store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, 0, st, NULL);
+    if (rc != SQLITE_OK) {
+        st_error(s->log, MOD, "%s: prepare: %s", what, sqlite3_errmsg(s->db));
+        return err_from_sqlite(rc);
+    }
+    return 0;
+}
+
+int64_t st_store_add_episode(st_store *s, int64_t run, const st_episode *ep)
+{
+    if (!s || run <= 0 || !ep) return -EINVAL;
+    if (!ep->zone[0] || !isfinite(ep->t) || !state_ok(ep->entered) || ep->transition_id < 0 ||
+        !memchr(ep->stratum, 0, sizeof(ep->stratum)) ||
+        !memchr(ep->policy, 0, sizeof(ep->policy)) || !memchr(ep->arm, 0, sizeof(ep->arm)) ||
+        !ep->arm[0] || !(ep->window_s > 0)) {
+        st_error(s->log, MOD, "insert episode for zone %.*s: invalid fields", ST_ID_MAX, ep->zone);
+        return -EINVAL;
+    }
+    sqlite3_stmt *st = NULL;
+    int64_t id = 0;
+    int rc =
+        prepare_once(s,
+                     "INSERT INTO episodes(run, zone, t, entered, transition_id, stratum,"
+                     " policy, arm, seed, draw, window_s, score, laeq, event_rate, occupancy)"
+                     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) RETURNING id",
+                     &st, "insert episode");
+    if (rc) return rc;
+    char seed[24];
+    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)ep->seed);
+    durable_prepare(s);
+    sqlite3_bind_int64(st, 1, run);
+    bind_text(st, 2, ep->zone, sizeof(ep->zone));
+    sqlite3_bind_double(st, 3, ep->t);
+    sqlite3_bind_text(st, 4, st_state_name(ep->entered), -1, SQLITE_STATIC);
+    if (ep->transition_id > 0)
+        sqlite3_bind_int64(st, 5, ep->transition_id);
+    else
+        sqlite3_bind_null(st, 5);
+    bind_text(st, 6, ep->stratum, sizeof(ep->stratum));
+    bind_text(st, 7, ep->policy, sizeof(ep->policy));
+    bind_text(st, 8, ep->arm, sizeof(ep->arm));
+    sqlite3_bind_text(st, 9, seed, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, ep->draw);
+    sqlite3_bind_double(st, 11, ep->window_s);
+    bind_real(st, 12, ep->score);
+    bind_real(st, 13, ep->laeq);
+    bind_real(st, 14, ep->event_rate);
+    bind_real(st, 15, ep->occupancy);
+    rc = run_stmt(s, st, &id, "insert episode for zone %.*s", ST_ID_MAX, ep->zone);
+    sqlite3_finalize(st);
+    return rc ? rc : id;
+}
+
+int st_store_add_episode_outcome(st_store *s, int64_t episode_id, const st_episode_outcome *o)
+{
+    if (!s || episode_id <= 0 || !o || !isfinite(o->t)) return -EINVAL;
+    sqlite3_stmt *st = NULL;
+    int rc = prepare_once(s,
+                          "INSERT INTO episode_outcomes(episode_id, t, incident, calm_after_s,"
+                          " score_max, laeq_max, laeq_end, event_rate_max, event_rate_end)"
+                          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                          &st, "insert episode outcome");
+    if (rc) return rc;
+    durable_prepare(s);
+    sqlite3_bind_int64(st, 1, episode_id);
+    sqlite3_bind_double(st, 2, o->t);
+    sqlite3_bind_int(st, 3, o->incident ? 1 : 0);
+    bind_real(st, 4, o->calm_after_s);
+    bind_real(st, 5, o->score_max);
+    bind_real(st, 6, o->laeq_max);
+    bind_real(st, 7, o->laeq_end);
+    bind_real(st, 8, o->event_rate_max);
+    bind_real(st, 9, o->event_rate_end);
+    rc = run_stmt(s, st, NULL, "insert outcome of episode %lld", (long long)episode_id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int64_t st_store_add_evidence_import(st_store *s, const char *city, const char *pk_hex,
+                                     const char *sha256_hex, double created, double window_s,
+                                     const st_evidence_cell *cells, size_t n)
+{
+    if (!s || !city || !pk_hex || !sha256_hex || (n && !cells) || !isfinite(created) ||
+        !(window_s > 0))
+        return -EINVAL;
+    sqlite3_stmt *imp = NULL, *cell = NULL, *dup = NULL;
+    int64_t id = 0, seen = 0;
+    int rc = prepare_once(s, "SELECT count(*) FROM evidence_imports WHERE bundle_sha256 = ?1", &dup,
+                          "look up evidence import");
+    if (!rc)
+        rc = prepare_once(s,
+                          "INSERT INTO evidence_imports(imported, city, installation_pk,"
+                          " bundle_sha256, created, window_s) VALUES (?1,?2,?3,?4,?5,?6)"
+                          " RETURNING id",
+                          &imp, "insert evidence import");
+    if (!rc)
+        rc = prepare_once(s,
+                          "INSERT INTO evidence_counts(import_id, arm, stratum, episodes,"
+                          " incidents, settled, calm, tc_sum, tc_sumsq)"
+                          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                          &cell, "insert evidence counts");
+    if (rc) goto out;
+    durable_prepare(s);
+    sqlite3_bind_text(dup, 1, sha256_hex, -1, SQLITE_STATIC);
+    if ((rc = run_stmt(s, dup, &seen, "look up evidence import")) != 0) goto out;
+    if (seen) {
+        rc = -EEXIST;
+        goto out;
+    }
+    if ((rc = run_stmt(s, s->q[Q_BEGIN], NULL, "begin evidence import")) != 0) goto out;
+    sqlite3_bind_double(imp, 1, wall_now());
+    sqlite3_bind_text(imp, 2, city, -1, SQLITE_STATIC);
+    sqlite3_bind_text(imp, 3, pk_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_text(imp, 4, sha256_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_double(imp, 5, created);
+    sqlite3_bind_double(imp, 6, window_s);
+    rc = run_stmt(s, imp, &id, "insert evidence import from %s", city);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const st_evidence_cell *c = &cells[i];
+        sqlite3_bind_int64(cell, 1, id);
+        bind_text(cell, 2, c->arm, sizeof(c->arm));
+        bind_text(cell, 3, c->stratum, sizeof(c->stratum));
+        sqlite3_bind_int64(cell, 4, c->episodes);
+        sqlite3_bind_int64(cell, 5, c->incidents);
+        sqlite3_bind_int64(cell, 6, c->settled);
+        sqlite3_bind_int64(cell, 7, c->calm);
+        sqlite3_bind_double(cell, 8, c->tc_sum);
+        sqlite3_bind_double(cell, 9, c->tc_sumsq);
+        rc = run_stmt(s, cell, NULL, "insert evidence cell %zu", i);
+    }
+    if (rc == 0) rc = run_stmt(s, s->q[Q_COMMIT], NULL, "commit evidence import");
+    if (rc != 0 && !sqlite3_get_autocommit(s->db))
+        run_stmt(s, s->q[Q_ROLLBACK], NULL, "roll back evidence import");
+out:
+    sqlite3_finalize(dup);
+    sqlite3_finalize(imp);
+    sqlite3_finalize(cell);
+    return rc ? rc : id;
 }

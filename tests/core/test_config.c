@@ -128,7 +128,11 @@ static void test_example_equals_defaults(void)
     CHECK_EQ_INT(st_config_load_string(s,
                                        "[zone x]\ncapacity = 9\n[rule r]\nstates = calm\n"
                                        "music = m\n[effect music:m]\neffect = 1\n[engine]\n"
-                                       "hold_s = 1\n[street]\nutc_offset_min = -300\n",
+                                       "hold_s = 1\n[street]\nutc_offset_min = -300\n"
+                                       "[light]\nprotocol = off\nsafe_scene = s\n[envelope]\n"
+                                       "min_level = 0.3\n[failsafe]\ntakeover = 0\n[music]\n"
+                                       "host = mpd\n[alert]\nrate_max = 3\n[scene s]\n"
+                                       "level = 1\n[programme m]\nplaylist = m\n",
                                        "other.conf", err, sizeof(err)),
                  0);
     CHECK(memcmp(s, d, sizeof(*s)) != 0);
@@ -167,7 +171,17 @@ static void test_errors(void)
         {"[engin]\n", "street.conf:1: unknown section [engin] (did you mean [engine]?)"},
         {"[lighting]\n",
          "street.conf:1: unknown section [lighting] (sections: street, store, log, run, engine, "
-         "sim, effect ACTION, zone ID, rule NAME)"},
+         "sim, light, envelope, failsafe, music, alert, http, register, experiment, audit, "
+         "effect ACTION, zone ID, lamp ID, scene NAME, rule NAME, programme NAME, arm NAME)"},
+        {"[lamp a]\nlayout = rgb\n",
+         "street.conf:2: [lamp a]: layout: 'rgb' is not one of dim, dim+cct, dim+cct+rgb"},
+        {"[light]\nprotocol = dmx\n",
+         "street.conf:2: light.protocol: 'dmx' is not one of sacn, artnet, both, off"},
+        {"[light]\nframe_hz = 50\n", "street.conf:2: light.frame_hz: 50 is outside 30..44"},
+        {"[envelope]\nmax_flashes = 4\n", "street.conf:2: envelope.max_flashes: 4 is outside 0..3"},
+        {"[lamp a]\nchannel = 513\n", "street.conf:2: [lamp a]: channel: 513 is outside 1..512"},
+        {"[programme p]\nvolume = 101\n",
+         "street.conf:2: [programme p]: volume: 101 is outside 0..100"},
         {"hold_s = 1\n", "street.conf:1: key 'hold_s' outside any section"},
         {"[engine]\nhold_s 15\n",
          "street.conf:2: expected 'key = value', '[section]' or a comment"},
@@ -526,7 +540,20 @@ static void test_dump_roundtrip(void)
         {"sim.start", "2027-03-05T23:59:59"},
         {"rule.tense.hours", "21-03"},
         {"rule.tense.states", "lively,incident"},
-        {"rule.escalating.music", "x_y-z"},
+        {"rule.escalating.music", "off"},
+        {"light.protocol", "both"},
+        {"light.dest", "10.0.0.255"},
+        {"light.port", "6000"},
+        {"light.sacn_source_name", "Stratum #2; north"},
+        {"light.safe_scene", "calm-warm"},
+        {"light.state_dir", "/var/lib/stratum"},
+        {"envelope.step_dt_max", "0.02"},
+        {"envelope.max_flashes", "2.5"},
+        {"failsafe.orphan_hold_s", "-1"},
+        {"music.host", "/run/mpd/socket"},
+        {"alert.webhook_url", "https://example.org/hook?a=1&b=2"},
+        {"scene.normal.kelvin", "3100.5"},
+        {"programme.off.playlist", "quiet night"},
         {"rule.calm-again.alert", "info"},
         {"zone.z3.title", ""},
         {"zone.z2.title", "Quote-free; with # and ; inside"},
@@ -543,9 +570,16 @@ static void test_dump_roundtrip(void)
     CHECK_EQ_INT(st_config_load_string(s,
                                        "[zone only]\ncapacity = 1e6\nlamps = 1000\n"
                                        "[effect alert:info]\nduration_s = 0.5\n"
-                                       "[effect scene:x]\neffect = 1\n",
+                                       "[effect scene:x]\neffect = 1\n"
+                                       "[lamp only-a]\nzone = only\nuniverse = 7\nchannel = 10\n"
+                                       "layout = dim+cct+rgb\n[lamp only-b]\nzone = only\n"
+                                       "layout = dim\n[scene x]\n[programme y]\n",
                                        "x", err, sizeof(err)),
                  0);
+    CHECK_EQ_INT(s->light.nlamps, 2);
+    CHECK_EQ_INT(s->light.lamps[0].layout, ST_LIGHT_RGB);
+    CHECK_EQ_INT(s->light.lamps[1].layout, ST_LIGHT_DIM);
+    CHECK_EQ_INT(s->light.lamps[1].universe, 1);
     roundtrip(s, "list dump");
 
     /* Write errors are reported. */
@@ -617,6 +651,187 @@ static void test_validate(void)
     free(s);
 }
 
+/* The table's defaults are the actuation modules' own defaults (one source of
+ * truth each, checked against each other), and st_config_light resolves the
+ * embedded street's patch, protocol, destination and state files. */
+static void test_actuation_defaults(void)
+{
+    st_settings *s = new_default();
+    char err[512] = "";
+    CHECK_EQ_INT(s->light_protocol, ST_LIGHT_PROTO_SACN);
+    CHECK_STR(s->light_dest, "127.0.0.1");
+    CHECK_EQ_INT(s->light_port, 0);
+    CHECK_STR(s->state_dir, "");
+    CHECK_STR(s->engine.safe_scene, "normal");
+    CHECK_EQ_INT(s->light.nlamps, 0); /* derived from the zones */
+
+    st_light_params *lp = malloc(sizeof(*lp)), *want = malloc(sizeof(*want));
+    st_failsafe_params fp, fwant;
+    CHECK_EQ_INT(st_config_light(s, lp, &fp, err, sizeof(err)), 0);
+    st_light_params_default(want, s->zones, s->nzones);
+    CHECK_EQ_INT(lp->nlamps, 22);
+    CHECK(memcmp(lp->lamps, want->lamps, sizeof(want->lamps)) == 0);
+    CHECK_EQ_INT(lp->nscenes, want->nscenes);
+    CHECK(memcmp(lp->scenes, want->scenes, sizeof(want->scenes)) == 0);
+    CHECK_STR(lp->safe_scene, want->safe_scene);
+    CHECK_NEAR(lp->warm_k, want->warm_k, 0);
+    CHECK_NEAR(lp->cool_k, want->cool_k, 0);
+    CHECK_NEAR(lp->frame_hz, want->frame_hz, 0);
+    CHECK_NEAR(lp->keepalive_s, want->keepalive_s, 0);
+    CHECK_EQ_INT(lp->use_sacn, 1);
+    CHECK_EQ_INT(lp->use_artnet, 0);
+    CHECK(memcmp(&lp->env, &want->env, sizeof(want->env)) == 0);
+    CHECK_STR(lp->sacn.source_name, want->sacn.source_name);
+    CHECK_EQ_INT(lp->sacn.priority, want->sacn.priority);
+    CHECK_EQ_INT(lp->sacn.sync_universe, want->sacn.sync_universe);
+    CHECK_STR(lp->sacn.dest, "127.0.0.1");
+    CHECK_EQ_INT(lp->sacn.port, 5568);
+    CHECK_EQ_INT(lp->sacn.ttl, want->sacn.ttl);
+    CHECK_STR(lp->sacn.iface, "");
+    CHECK_STR(lp->artnet.dest, want->artnet.dest);
+    CHECK_EQ_INT(lp->artnet.port, 6454);
+    CHECK_EQ_INT(lp->artnet.broadcast, want->artnet.broadcast);
+    CHECK_EQ_INT(lp->artnet.sync, want->artnet.sync);
+    /* State files sit beside the store (stratum.db: the working folder). */
+    CHECK_STR(lp->sacn.cid_path, "./sacn.cid");
+    CHECK_STR(fp.lock_path, "./light.lock");
+    CHECK_EQ_INT(st_light_params_check(lp, err, sizeof(err)), 0);
+    st_failsafe_params_default(&fwant);
+    CHECK_NEAR(fp.heartbeat_s, fwant.heartbeat_s, 0);
+    CHECK_NEAR(fp.heartbeat_timeout_s, fwant.heartbeat_timeout_s, 0);
+    CHECK_NEAR(fp.stop_timeout_s, fwant.stop_timeout_s, 0);
+    CHECK_NEAR(fp.orphan_hold_s, fwant.orphan_hold_s, 0);
+    CHECK_EQ_INT(fp.takeover, 1); /* a restarted engine replaces its orphan */
+
+    /* Music: the module's defaults, except the host (no MPD on the embedded street). */
+    st_music_params mw;
+    st_music_params_default(&mw);
+    CHECK_STR(s->music.host, "");
+    CHECK_EQ_INT(s->music.port, mw.port);
+    CHECK_EQ_INT(s->music.timeout_ms, mw.timeout_ms);
+    CHECK_EQ_INT(s->music.volume_cap, mw.volume_cap);
+    CHECK_NEAR(s->music.backoff_min_s, mw.backoff_min_s, 0);
+    CHECK_NEAR(s->music.backoff_max_s, mw.backoff_max_s, 0);
+    CHECK_EQ_INT(s->music.nprogrammes, mw.nprogrammes);
+    CHECK(memcmp(s->music.programmes, mw.programmes, sizeof(mw.programmes)) == 0);
+
+    st_alert_params aw, a;
+    st_alert_params_default(&aw);
+    st_config_alert(s, &a);
+    CHECK(memcmp(&a, &aw, sizeof(a)) == 0);
+
+    /* Protocol, destination, port and state folder. */
+    CHECK_EQ_INT(st_config_set(s, "light.protocol", "both", err, sizeof(err)), 0);
+    CHECK_EQ_INT(st_config_set(s, "light.dest", "192.168.7.20", err, sizeof(err)), 0);
+    CHECK_EQ_INT(st_config_set(s, "light.port", "6000", err, sizeof(err)), 0);
+    CHECK_EQ_INT(st_config_set(s, "store.path", "/var/lib/stratum/street.db", err, sizeof(err)), 0);
+    CHECK_EQ_INT(st_config_light(s, lp, &fp, err, sizeof(err)), 0);
+    CHECK(lp->use_sacn && lp->use_artnet);
+    CHECK_STR(lp->sacn.dest, "192.168.7.20");
+    CHECK_STR(lp->artnet.dest, "192.168.7.20");
+    CHECK_EQ_INT(lp->sacn.port, 6000);
+    CHECK_EQ_INT(lp->artnet.port, 6000);
+    CHECK_STR(lp->sacn.cid_path, "/var/lib/stratum/sacn.cid");
+    CHECK_EQ_INT(st_config_set(s, "light.state_dir", "state", err, sizeof(err)), 0);
+    CHECK_EQ_INT(st_config_set(s, "light.protocol", "sacn", err, sizeof(err)), 0);
+    CHECK_EQ_INT(st_config_set(s, "light.dest", "multicast", err, sizeof(err)), 0);
+    CHECK_EQ_INT(st_config_light(s, lp, &fp, err, sizeof(err)), 0);
+    CHECK_STR(lp->sacn.dest, ""); /* multicast per universe */
+    CHECK_STR(fp.lock_path, "state/light.lock");
+    CHECK_EQ_INT(st_config_validate(s, err, sizeof(err)), 0);
+
+    /* An explicit patch replaces the default one as a whole. */
+    CHECK_EQ_INT(st_config_load_string(s,
+                                       "[lamp gate]\nzone = z2\nuniverse = 9\nchannel = 100\n"
+                                       "layout = dim\n",
+                                       "patch.conf", err, sizeof(err)),
+                 0);
+    CHECK_EQ_INT(st_config_light(s, lp, NULL, err, sizeof(err)), 0);
+    CHECK_EQ_INT(lp->nlamps, 1);
+    CHECK_STR(lp->lamps[0].zone, "z2");
+    CHECK_EQ_INT(lp->lamps[0].universe, 9);
+    CHECK_EQ_INT(lp->lamps[0].channel, 100);
+    CHECK_EQ_INT(lp->lamps[0].layout, ST_LIGHT_DIM);
+    CHECK_EQ_INT(st_config_validate(s, err, sizeof(err)), 0);
+
+    /* A state folder whose file names would not fit is refused, not cut. */
+    char longdir[300];
+    memset(longdir, 'd', 250);
+    longdir[250] = '\0';
+    CHECK_EQ_INT(st_config_set(s, "light.state_dir", longdir, err, sizeof(err)), 0);
+    CHECK_EQ_INT(st_config_light(s, lp, &fp, err, sizeof(err)), -EINVAL);
+    CHECK(strstr(err, "light.state_dir: ") == err);
+    free(lp);
+    free(want);
+    free(s);
+}
+
+static void test_actuation_validate(void)
+{
+    typedef struct vcase {
+        const char *text, *want;
+    } vcase;
+    static const vcase cases[] = {
+        {"[rule r]\nstates = tense\nscene = dim-blue\n",
+         "rule.r.scene: there is no [scene dim-blue] (defined: normal, bright-neutral, calm-warm, "
+         "and safe)"},
+        {"[rule r]\nstates = tense\nmusic = techno\n",
+         "rule.r.music: there is no [programme techno] (defined: calm, ambient, off)"},
+        {"[rule r]\nstates = tense\nscene = safe\n", NULL}, /* reserved: the safe scene */
+        {"[light]\nsafe_scene = dark\n",
+         "light.safe_scene: there is no [scene dark] (defined: normal, bright-neutral, "
+         "calm-warm)"},
+        {"[scene normal]\n[scene bright-neutral]\n[scene calm-warm]\n[scene safe]\n",
+         "[scene safe]: the name is reserved for light.safe_scene"},
+        {"[lamp a]\nzone = z9\n", "lamp.a.zone: 'z9' is not a zone (defined: z1, z2, z3, z4, z5)"},
+        {"[lamp a]\nzone = z1\n[lamp b]\nzone = z1\nchannel = 3\n",
+         "light: lamp b (universe 1, channel 3) overlaps lamp a (channel 1)"},
+        {"[light]\ndest = localhost\n", "light.dest: 'localhost' is not an IPv4 address or "
+                                        "multicast"},
+        {"[light]\ndest = multicast\nprotocol = artnet\n",
+         "light.dest: multicast is sACN only; Art-Net needs a unicast or broadcast address"},
+        {"[light]\nwarm_k = 7000\n",
+         "light: warm_k/cool_k must satisfy 1000 <= warm < cool <= 20000"},
+        {"[envelope]\nmin_level = 0.9\nmax_level = 0.8\n",
+         "envelope: max_level must be within (min_level, 1]"},
+        {"[failsafe]\nheartbeat_s = 2\n",
+         "failsafe.heartbeat_timeout_s (3) must exceed 2 x failsafe.heartbeat_s (2)"},
+        {"[music]\nbackoff_min_s = 10\nbackoff_max_s = 5\n",
+         "music: need 0 < backoff_min_s <= backoff_max_s"},
+        {"[alert]\nwebhook_url = ftp://x\n",
+         "alert.webhook_url: 'ftp://x' is not an http:// or https:// URL"},
+        {"[zone a]\ncapacity = 10\n",
+         "light.protocol is sacn but no lamp is patched: add [lamp ID] sections or "
+         "zone.ID.lamps, or set light.protocol = off"},
+        {"[zone a]\ncapacity = 10\n[light]\nprotocol = off\n", NULL},
+        {"[music]\nhost = 127.0.0.1\n[programme calm]\nplaylist = c\n[programme ambient]\n"
+         "[programme off]\n",
+         NULL},
+    };
+    char err[512];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        st_settings *s = new_default();
+        int rc = st_config_load_string(s, cases[i].text, "v.conf", err, sizeof(err));
+        CHECK_EQ_INT(rc, 0);
+        if (rc) fprintf(stderr, "  %s\n", err);
+        err[0] = '\0';
+        rc = st_config_validate(s, err, sizeof(err));
+        CHECK_EQ_INT(rc, cases[i].want ? -EINVAL : 0);
+        CHECK_STR(err, cases[i].want ? cases[i].want : "");
+        free(s);
+    }
+    /* Settings built by code: the table's range still applies to list entries. */
+    st_settings *s = new_default();
+    s->music.programmes[1].volume = 120;
+    CHECK_EQ_INT(st_config_validate(s, err, sizeof(err)), -EINVAL);
+    CHECK_STR(err, "programme.ambient.volume = 120 is outside 0..100");
+    st_settings_default(s);
+    s->light.nscenes = 0;
+    CHECK_EQ_INT(st_config_validate(s, err, sizeof(err)), -EINVAL);
+    CHECK_STR(err, "no [scene] section: the safe scene must be defined");
+    free(s);
+}
+
 /* docs/config.md documents every key the dump writes (as section.key, or
  * zone.ID.key / rule.NAME.key / effect.ACTION.key). */
 static void test_docs_cover_keys(void)
@@ -629,15 +844,23 @@ static void test_docs_cover_keys(void)
     docs[n] = '\0';
     fclose(f);
     st_settings *s = new_default();
+    char err[512];
+    /* The default street has no [lamp] sections (its patch is derived): add one. */
+    CHECK_EQ_INT(st_config_load_string(s, "[lamp z1-1]\nzone = z1\n", "lamp", err, sizeof(err)), 0);
     char *text = dump_text(s);
     char section[32] = "";
     int keys = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         if (line[0] == '[') {
-            static const char *const named[][2] = {
-                {"[zone ", "zone.ID"}, {"[rule ", "rule.NAME"}, {"[effect ", "effect.ACTION"}};
+            static const char *const named[][2] = {{"[zone ", "zone.ID"},
+                                                   {"[rule ", "rule.NAME"},
+                                                   {"[effect ", "effect.ACTION"},
+                                                   {"[lamp ", "lamp.ID"},
+                                                   {"[arm ", "arm.NAME"},
+                                                   {"[scene ", "scene.NAME"},
+                                                   {"[programme ", "programme.NAME"}};
             snprintf(section, sizeof(section), "%.*s", (int)strcspn(line + 1, "]"), line + 1);
-            for (size_t i = 0; i < 3; i++)
+            for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
                 if (!strncmp(line, named[i][0], strlen(named[i][0])))
                     snprintf(section, sizeof(section), "%s", named[i][1]);
             continue;
@@ -651,7 +874,7 @@ static void test_docs_cover_keys(void)
             CHECK(0);
         }
     }
-    CHECK(keys > 60);
+    CHECK(keys > 120);
     free(text);
     free(s);
 }
@@ -668,6 +891,8 @@ int main(void)
     RUN(test_start_time);
     RUN(test_dump_roundtrip);
     RUN(test_validate);
+    RUN(test_actuation_defaults);
+    RUN(test_actuation_validate);
     RUN(test_docs_cover_keys);
     return TEST_END("core/config");
 }

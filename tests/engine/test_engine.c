@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -352,6 +353,149 @@ static void test_loop_with_store(void)
     st_store_free(s);
 }
 
+/* Scene interventions seen by an actuator, and a listener that records what
+ * was playing with each stored intervention (as `stratum run` does). */
+typedef struct scenes_seen {
+    int n;
+    st_intervention iv[32];
+    st_store *store;
+    int playing_set;
+} scenes_seen;
+
+static int seen_apply(void *self, const st_intervention *iv)
+{
+    scenes_seen *v = self;
+    if (iv->kind == ST_ACT_SCENE && v->n < 32) v->iv[v->n++] = *iv;
+    return 0;
+}
+
+static const st_actuator_ops seen_ops = {"seen", seen_apply, NULL, NULL};
+
+static void seen_iv(void *ctx, const st_intervention *iv, int64_t id)
+{
+    scenes_seen *v = ctx;
+    char text[64];
+    snprintf(text, sizeof(text), "play calm-%s @35", iv->zone);
+    if (id > 0 && st_store_set_playing(v->store, id, text) == 0) v->playing_set++;
+}
+
+/* One second in which only the zones in `reporting` (bit i = z<i+1>) send
+ * observations; zone `hot` is rowdy. */
+static void second_some(st_engine *e, size_t nz, unsigned reporting, size_t hot, double t)
+{
+    st_obs batch[3 * 8];
+    size_t n = 0;
+    for (size_t i = 0; i < nz; i++) {
+        if (!(reporting & (1u << i))) continue;
+        char id[ST_ID_MAX];
+        snprintf(id, sizeof(id), "z%zu", i + 1);
+        int rowdy = i == hot;
+        batch[n++] = obs(id, ST_Q_LAEQ, t + 0.5, rowdy ? 72 : 60);
+        batch[n++] = obs(id, ST_Q_OCCUPANCY, t + 0.5, rowdy ? 320 : 40);
+        if (rowdy && (long)t % 15 == 0) batch[n++] = obs(id, ST_Q_EVENT, t + 0.5, 0.9);
+    }
+    st_engine_ingest(e, batch, n);
+    st_engine_step(e, t + 1);
+}
+
+static int count_rule(const scenes_seen *v, const char *rule, const char *zone)
+{
+    int n = 0;
+    for (int i = 0; i < v->n; i++)
+        n += !strcmp(v->iv[i].rule, rule) && !strcmp(v->iv[i].zone, zone);
+    return n;
+}
+
+/* Stale inputs: the safe scene once per episode, stored with its reason; the
+ * zone's rules pause while stale and fire again when the inputs return; a
+ * zone that never reported gets nothing. What was playing is stored. */
+static void test_stale_safe_scene(void)
+{
+    st_store *s = st_store_open(":memory:", 0, NULL);
+    CHECK(s != NULL);
+    if (!s) return;
+    int64_t run = st_store_begin_run(s, "stale", "");
+    st_engine_params p = defaults();
+    snprintf(p.safe_scene, sizeof(p.safe_scene), "normal");
+    st_zone_def d[3];
+    zone_defs(d, 3);
+    st_rule r[2];
+    memset(r, 0, sizeof(r));
+    snprintf(r[0].name, sizeof(r[0].name), "soothe");
+    r[0].states = (1u << ST_LIVELY) | (1u << ST_TENSE);
+    snprintf(r[0].scene, sizeof(r[0].scene), "calm-warm");
+    snprintf(r[1].name, sizeof(r[1].name), "settle");
+    r[1].states = 1u << ST_CALM;
+    snprintf(r[1].scene, sizeof(r[1].scene), "normal");
+    st_engine *e = st_engine_new(&p, d, 3, r, 2, s, run, NULL);
+    if (!e) {
+        CHECK(0);
+        st_store_free(s);
+        return;
+    }
+    scenes_seen v;
+    memset(&v, 0, sizeof(v));
+    v.store = s;
+    st_engine_add_actuator(e, (st_actuator){&seen_ops, &v});
+    st_engine_listener l = {NULL, seen_iv, &v};
+    st_engine_set_listener(e, &l);
+    /* 20:00-20:05 z1 and z2 report (z2 rowdy), z3 never does. */
+    for (int t = 0; t < 300; t++) second_some(e, 3, 0x3, 1, T0 + t);
+    CHECK_EQ_INT(count_rule(&v, "soothe", "z2"), 1);
+    CHECK_EQ_INT(count_rule(&v, "stale-inputs", "z2"), 0);
+    /* 20:05-20:10 z2 falls silent: stale after stale_s (30 s), once. */
+    for (int t = 300; t < 600; t++) second_some(e, 3, 0x1, 1, T0 + t);
+    CHECK_EQ_INT(count_rule(&v, "stale-inputs", "z2"), 1);
+    CHECK_EQ_INT(count_rule(&v, "stale-inputs", "z1"), 0);
+    CHECK_EQ_INT(count_rule(&v, "stale-inputs", "z3"), 0); /* never reported */
+    /* Walking down to calm while stale fires no rule. */
+    CHECK_EQ_INT(count_rule(&v, "settle", "z2"), 0);
+    st_zone_status zs;
+    st_zone_status_get(st_engine_zone(e, 1), T0 + 600, &zs);
+    CHECK_EQ_INT(zs.state, ST_CALM);
+    const st_intervention *st = NULL;
+    for (int i = 0; i < v.n; i++)
+        if (!strcmp(v.iv[i].rule, "stale-inputs")) st = &v.iv[i];
+    CHECK(st != NULL);
+    if (st) {
+        CHECK_STR(st->name, "normal");
+        CHECK_EQ_INT(st->kind, ST_ACT_SCENE);
+        /* Stale once no observation for more than 30 s: the last came at 20:04:59.5. */
+        CHECK(st->t > T0 + 329 && st->t <= T0 + 332);
+        CHECK(strstr(st->reason, "inputs stale") != NULL);
+        CHECK(strstr(st->reason, "since 20:04:59") != NULL);
+        CHECK(strstr(st->reason, "safe scene normal") != NULL);
+    }
+    /* 20:10-20:15 z2 reports again, rowdy: its rules apply again. */
+    for (int t = 600; t < 900; t++) second_some(e, 3, 0x3, 1, T0 + t);
+    CHECK_EQ_INT(count_rule(&v, "soothe", "z2"), 2);
+    CHECK_EQ_INT(count_rule(&v, "stale-inputs", "z2"), 1);
+
+    /* Stored like any intervention, with what was playing. */
+    sqlite3_stmt *q = NULL;
+    CHECK(sqlite3_prepare_v2(st_store_db(s),
+                             "SELECT name, from_state, reason, transition_id IS NULL, playing "
+                             "FROM interventions WHERE rule = 'stale-inputs'",
+                             -1, &q, NULL) == SQLITE_OK);
+    int rows = 0;
+    while (q && sqlite3_step(q) == SQLITE_ROW) {
+        rows++;
+        CHECK_STR((const char *)sqlite3_column_text(q, 0), "normal");
+        CHECK(strstr((const char *)sqlite3_column_text(q, 2), "zone z2") != NULL);
+        CHECK_EQ_INT(sqlite3_column_int(q, 3), 1);
+        CHECK_STR((const char *)sqlite3_column_text(q, 4), "play calm-z2 @35");
+    }
+    CHECK_EQ_INT(rows, 1);
+    sqlite3_finalize(q);
+    int64_t n = 0;
+    CHECK_EQ_INT(st_store_count(s, "interventions", &n), 0);
+    CHECK_EQ_INT(v.playing_set, (int)n);
+    CHECK_EQ_INT(st_store_set_playing(s, 999999, "x"), -ENOENT);
+    CHECK_EQ_INT(st_store_set_playing(s, 1, NULL), -EINVAL);
+    st_engine_free(e);
+    st_store_free(s);
+}
+
 int main(void)
 {
     RUN(test_hour_of);
@@ -359,5 +503,6 @@ int main(void)
     RUN(test_loop_without_store);
     RUN(test_actuator_limit);
     RUN(test_loop_with_store);
+    RUN(test_stale_safe_scene);
     return TEST_END("engine/engine");
 }

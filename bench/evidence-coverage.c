@@ -1,0 +1,423 @@
+/* Evidence coverage: many simulated nights with known true effects, through the real engine. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * For each true-effect setting (including no effect) this program runs
+ *   1. "truth" nights with every episode forced into one arm (control, then
+ *      each intervention arm): the pooled incident rate per episode under each
+ *      arm, and so the true risk difference, with its Monte Carlo error
+ *      (cluster-robust over nights);
+ *   2. experiment nights under stratified randomisation: per night the
+ *      estimated risk difference of each arm against control with its
+ *      Newcombe 95 % interval, giving bias, coverage and the false-positive
+ *      rate of "interval excludes 0";
+ *   3. Thompson-sampling nights: how often the arm with the highest posterior
+ *      mean at the end of the night is the truly best arm (highest true rate of
+ *      "settled within the window").
+ * Simulator, engine, SenML parsing and policy are the real ones, in-process
+ * and at full speed; nights are shared over --jobs forked workers.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stratum/config.h"
+#include "stratum/engine.h"
+#include "stratum/episodes.h"
+#include "stratum/senml.h"
+#include "stratum/sim.h"
+#include "stratum/stats.h"
+
+#define NARMS 3 /* control, calm-warm, full */
+static const char *const arm_names[NARMS] = {"control", "calm-warm", "full"};
+
+typedef struct setting {
+    const char *name;
+    double calm_warm, music, warning, critical, bright;
+} setting;
+
+static const setting settings[] = {
+    {"no effect", 0, 0, 0, 0, 0},
+    {"default effects", 0.35, 0.2, 0.5, 0.6, 0},
+    {"strong scene", 0.8, 0.2, 0.5, 0.6, 0},
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* One night's tallies per arm. */
+typedef struct night {
+    int n[NARMS], inc[NARMS], settled[NARMS];
+    double tc[NARMS], tc2[NARMS]; /* sums of min(time to calm, window) and its square */
+    int best;                     /* Thompson: arm with the highest posterior mean at the end */
+    int done;
+} night;
+
+typedef struct opts {
+    int nights, truth_nights, ts_nights, jobs, zones;
+    double hours, onset, hazard;
+} opts;
+
+typedef struct night_ctx {
+    st_senml *parser;
+    st_engine *engine;
+    st_sim *sim;
+    night *out;
+} night_ctx;
+
+static int emit(void *ctx, const char *pack, size_t len)
+{
+    night_ctx *c = ctx;
+    const st_obs *obs;
+    st_senml_err err;
+    int n = st_senml_parse(c->parser, pack, len, st_sim_now(c->sim), &obs, &err);
+    if (n > 0) st_engine_ingest(c->engine, obs, (size_t)n);
+    return 0;
+}
+
+static void on_episode(void *ctx, const st_episode *ep, const st_episode_outcome *o, int64_t id)
+{
+    night_ctx *c = ctx;
+    (void)id;
+    if (!o) return;
+    for (int a = 0; a < NARMS; a++) {
+        if (strcmp(ep->arm, arm_names[a])) continue;
+        c->out->n[a]++;
+        c->out->inc[a] += o->incident;
+        c->out->settled[a] += st_episode_settled(o);
+        double tc = isfinite(o->calm_after_s) && o->calm_after_s < ep->window_s ? o->calm_after_s
+                                                                                : ep->window_s;
+        c->out->tc[a] += tc;
+        c->out->tc2[a] += tc * tc;
+    }
+}
+
+static void setup(st_settings *s, const setting *st, const opts *o)
+{
+    st_settings_default(s);
+    s->sim.night_hours = o->hours;
+    s->sim.onset_per_hour = o->onset;
+    s->sim.incident_hazard = o->hazard;
+    /* A bigger street gives each night more episodes; zone i copies default zone i % 5. */
+    st_zone_def base[ST_MAX_ZONES];
+    size_t nb = s->nzones;
+    memcpy(base, s->zones, nb * sizeof(base[0]));
+    for (int i = 0; i < o->zones && i < ST_MAX_ZONES; i++) {
+        s->zones[i] = base[(size_t)i % nb];
+        snprintf(s->zones[i].id, sizeof(s->zones[i].id), "z%d", i + 1);
+    }
+    s->nzones = (size_t)o->zones;
+    s->sim.neffects = 0;
+    const struct {
+        const char *a;
+        double e;
+    } eff[] = {{"scene:calm-warm", st->calm_warm},
+               {"music:calm", st->music},
+               {"alert:warning", st->warning},
+               {"alert:critical", st->critical},
+               {"scene:bright-neutral", st->bright}};
+    for (size_t i = 0; i < sizeof(eff) / sizeof(eff[0]); i++) {
+        st_sim_effect *e = &s->sim.effects[s->sim.neffects++];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->action, sizeof(e->action), "%s", eff[i].a);
+        e->effect = eff[i].e;
+        e->duration_s = 600;
+    }
+    st_exp_params *x = &s->engine.experiment;
+    st_exp_params_default(x);
+    x->narms = 2;
+    snprintf(x->arms[0].name, sizeof(x->arms[0].name), "calm-warm");
+    snprintf(x->arms[0].actions, sizeof(x->arms[0].actions), "scene:calm-warm");
+    snprintf(x->arms[1].name, sizeof(x->arms[1].name), "full");
+    snprintf(x->arms[1].actions, sizeof(x->arms[1].actions),
+             "scene:calm-warm,music:calm,scene:bright-neutral,alert:warning");
+}
+
+/* One night: policy and, for FIXED, the arm. */
+static int run_night(const st_settings *base, uint64_t seed, st_exp_policy pol, int arm, night *out)
+{
+    st_settings *s = malloc(sizeof(*s));
+    if (!s) return -ENOMEM;
+    memcpy(s, base, sizeof(*s));
+    s->sim.seed = seed;
+    s->engine.experiment.policy = pol;
+    s->engine.experiment.seed = seed * 2654435761u + 17;
+    if (pol == ST_EXP_POLICY_FIXED)
+        snprintf(s->engine.experiment.fixed_arm, sizeof(s->engine.experiment.fixed_arm), "%s",
+                 arm_names[arm]);
+    night_ctx c = {0};
+    memset(out, 0, sizeof(*out));
+    c.out = out;
+    c.parser = st_senml_new(ST_SENML_MAX_RECORDS);
+    c.engine = st_engine_new(&s->engine, s->zones, s->nzones, s->rules, s->nrules, NULL, 0, NULL);
+    c.sim = st_sim_new(&s->sim, s->zones, s->nzones);
+    int rc = -ENOMEM;
+    if (c.parser && c.engine && c.sim) {
+        st_engine_add_actuator(c.engine, st_sim_actuator(c.sim));
+        st_engine_set_episode_listener(c.engine, on_episode, &c);
+        while (!st_sim_done(c.sim)) {
+            st_sim_step(c.sim, emit, &c);
+            st_engine_step(c.engine, st_sim_now(c.sim));
+        }
+        out->best = st_experiment_best_arm(st_engine_experiment(c.engine));
+        out->done = 1;
+        rc = 0;
+    }
+    st_engine_free(c.engine);
+    st_sim_free(c.sim);
+    st_senml_free(c.parser);
+    free(s);
+    return rc;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Run n nights (seeds seed0 + i) over jobs forked workers into a shared array. */
+static night *run_many(const st_settings *base, int n, uint64_t seed0, st_exp_policy pol, int arm,
+                       int jobs, const char *what)
+{
+    night *r = mmap(NULL, (size_t)n * sizeof(night), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (r == MAP_FAILED) return NULL;
+    double t0 = now_s();
+    pid_t pids[16];
+    for (int j = 0; j < jobs; j++) {
+        pids[j] = fork();
+        if (pids[j] == 0) {
+            for (int i = j; i < n; i += jobs) {
+                run_night(base, seed0 + (uint64_t)i, pol, arm, &r[i]);
+                if (j == 0 && (i / jobs) % 50 == 49)
+                    fprintf(stderr, "  %s: %d/%d nights, %.0f s\n", what, i + 1, n, now_s() - t0);
+            }
+            _exit(0);
+        }
+    }
+    for (int j = 0; j < jobs; j++)
+        if (pids[j] > 0) waitpid(pids[j], NULL, 0);
+    fprintf(stderr, "  %s: %d nights in %.0f s\n", what, n, now_s() - t0);
+    return r;
+}
+
+/* Outcome `which` of arm a in night r: 0 incidents, 1 settled, 2 time to calm. */
+static double val(const night *r, int a, int which)
+{
+    return which == 0 ? r->inc[a] : which == 1 ? r->settled[a] : r->tc[a];
+}
+
+/* Ratio estimate sum(x)/sum(n) over nights (a per-episode mean). */
+static double ratio(const night *r, int n, int a, int which, long *eps)
+{
+    double sx = 0, sn = 0;
+    for (int i = 0; i < n; i++) {
+        sx += val(&r[i], a, which);
+        sn += r[i].n[a];
+    }
+    if (eps) *eps = (long)sn;
+    return sn > 0 ? sx / sn : NAN;
+}
+
+/* Cluster-robust (over nights) standard error of the difference of two ratio
+ * estimates from forced-arm runs ra, rc that share their seeds night by night
+ * (paired: the same crowds and onsets), by linearisation. */
+static double diff_se(const night *ra, const night *rc, int n, int a, int which)
+{
+    double pa = ratio(ra, n, a, which, NULL), pc = ratio(rc, n, 0, which, NULL);
+    double na = 0, nc = 0;
+    for (int i = 0; i < n; i++) na += ra[i].n[a], nc += rc[i].n[0];
+    na /= n;
+    nc /= n;
+    double s = 0, m = 0;
+    double *d = malloc((size_t)n * sizeof(double));
+    if (!d) return NAN;
+    for (int i = 0; i < n; i++) {
+        d[i] = (val(&ra[i], a, which) - pa * ra[i].n[a]) / na -
+               (val(&rc[i], 0, which) - pc * rc[i].n[0]) / nc;
+        m += d[i];
+    }
+    m /= n;
+    for (int i = 0; i < n; i++) s += (d[i] - m) * (d[i] - m);
+    free(d);
+    return sqrt(s / ((double)n * (n - 1)));
+}
+
+/* The per-night estimate of outcome `which` for arm a vs control. */
+static int estimate(const night *r, int a, int which, st_estimate *e)
+{
+    if (r->n[a] == 0 || r->n[0] == 0) return 0;
+    if (which < 2) {
+        *e = which == 0 ? st_risk_difference(r->inc[a], r->n[a], r->inc[0], r->n[0], 0.95)
+                        : st_risk_difference(r->settled[a], r->n[a], r->settled[0], r->n[0], 0.95);
+        return 1;
+    }
+    /* Restricted mean time to calm: difference with a Welch normal interval. */
+    if (r->n[a] < 2 || r->n[0] < 2) return 0;
+    double v[2], m[2];
+    const int arms[2] = {a, 0};
+    for (int k = 0; k < 2; k++) {
+        double n = r->n[arms[k]];
+        m[k] = r->tc[arms[k]] / n;
+        v[k] = fmax(0, (r->tc2[arms[k]] - n * m[k] * m[k]) / (n - 1)) / n;
+    }
+    double d = m[0] - m[1], se = sqrt(v[0] + v[1]);
+    if (!(se > 0)) return 0;
+    /* Welch-Satterthwaite degrees of freedom, as the report uses. */
+    double df =
+        (v[0] + v[1]) * (v[0] + v[1]) / (v[0] * v[0] / (r->n[a] - 1) + v[1] * v[1] / (r->n[0] - 1));
+    double q = st_t_quantile(0.975, df);
+    e->est = d;
+    e->lo = d - q * se;
+    e->hi = d + q * se;
+    return 1;
+}
+
+static const char *const outcome_names[3] = {"incident RD", "settled RD", "time-to-calm diff (s)"};
+
+static void evaluate(const night *r, int n, int a, int which, double truth, double truth_se,
+                     int null_setting)
+{
+    double sum = 0, sum2 = 0;
+    int used = 0, cover = 0, sig = 0;
+    for (int i = 0; i < n; i++) {
+        st_estimate e;
+        if (!estimate(&r[i], a, which, &e)) continue;
+        used++;
+        sum += e.est;
+        sum2 += e.est * e.est;
+        cover += e.lo <= truth && truth <= e.hi;
+        sig += e.lo > 0 || e.hi < 0;
+    }
+    if (!used) {
+        printf("   %-22s no night with both arms\n", outcome_names[which]);
+        return;
+    }
+    double mean = sum / used, sd = sqrt(fmax(0, sum2 / used - mean * mean));
+    double cov = (double)cover / used;
+    printf("   %-22s true %+8.4f (MC se %.4f)  mean est %+8.4f  bias %+8.4f (se %.4f)  "
+           "coverage %5.1f%% (se %.1f)  significant %5.1f%%%s  [%d nights]\n",
+           outcome_names[which], truth, truth_se, mean, mean - truth, sd / sqrt(used), 100 * cov,
+           100 * sqrt(cov * (1 - cov) / used), 100.0 * sig / used, null_setting ? " = FPR" : "",
+           used);
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01};
+    for (int i = 1; i < argc; i++) {
+        long v = 0;
+        char *end = NULL;
+        if (i + 1 < argc) v = strtol(argv[i + 1], &end, 10);
+        int ok = end && *end == 0 && v > 0 && v <= 1000000;
+        if (!strcmp(argv[i], "--nights") && ok)
+            o.nights = (int)v, i++;
+        else if (!strcmp(argv[i], "--truth-nights") && ok)
+            o.truth_nights = (int)v, i++;
+        else if (!strcmp(argv[i], "--thompson-nights") && ok)
+            o.ts_nights = (int)v, i++;
+        else if (!strcmp(argv[i], "--jobs") && ok && v <= 16)
+            o.jobs = (int)v, i++;
+        else if (!strcmp(argv[i], "--zones") && ok && v <= ST_MAX_ZONES)
+            o.zones = (int)v, i++;
+        else if (!strcmp(argv[i], "--hours") && ok && v <= 24)
+            o.hours = (double)v, i++;
+        else if (!strcmp(argv[i], "--onset-x10") && ok && v <= 600)
+            o.onset = v / 10.0, i++; /* sim.onset_per_hour x 10 */
+        else if (!strcmp(argv[i], "--hazard-x1000") && ok && v <= 1000)
+            o.hazard = v / 1000.0, i++; /* sim.incident_hazard x 1000 */
+        else {
+            fprintf(stderr, "usage: evidence-coverage [--nights N] [--truth-nights N] "
+                            "[--thompson-nights N] [--jobs N] [--zones N] [--hours H]\n");
+            return 2;
+        }
+    }
+    printf("evidence-coverage: %d experiment nights, %d truth nights per arm, %d Thompson "
+           "nights per setting; %d zones, %.0f h nights from 20:00, sim.onset_per_hour %.2f, "
+           "sim.incident_hazard %.3f; arms control, calm-warm "
+           "(scene:calm-warm), full (scene:calm-warm, music:calm, scene:bright-neutral, "
+           "alert:warning)\n",
+           o.nights, o.truth_nights, o.ts_nights, o.zones, o.hours, o.onset, o.hazard);
+    st_settings *base = malloc(sizeof(*base));
+    if (!base) return 1;
+    for (size_t si = 0; si < NSETTINGS; si++) {
+        const setting *st = &settings[si];
+        setup(base, st, &o);
+        uint64_t seed0 = 1000000 * (si + 1);
+        printf("\n== %s (scene:calm-warm %.2f, music:calm %.2f, alert:warning %.2f) ==\n", st->name,
+               st->calm_warm, st->music, st->warning);
+        fprintf(stderr, "setting %s\n", st->name);
+        /* 1. truth: forced arms, seeds disjoint from the experiment nights and shared
+         * between arms (paired). */
+        night *tr[NARMS];
+        double s_true[NARMS];
+        for (int a = 0; a < NARMS; a++) {
+            char what[64];
+            snprintf(what, sizeof(what), "truth %s", arm_names[a]);
+            tr[a] = run_many(base, o.truth_nights, seed0 + 500000, ST_EXP_POLICY_FIXED, a, o.jobs,
+                             what);
+            if (!tr[a]) return 1;
+            long eps;
+            double pi = ratio(tr[a], o.truth_nights, a, 0, &eps);
+            s_true[a] = ratio(tr[a], o.truth_nights, a, 1, NULL);
+            printf("truth %-10s %6ld episodes (%.1f a night)  incident rate %.4f  settled %.4f  "
+                   "mean time to calm %.0f s\n",
+                   arm_names[a], eps, (double)eps / o.truth_nights, pi, s_true[a],
+                   ratio(tr[a], o.truth_nights, a, 2, NULL));
+        }
+        /* 2. randomised experiment nights. */
+        night *r = run_many(base, o.nights, seed0, ST_EXP_POLICY_RANDOM, 0, o.jobs, "randomised");
+        if (!r) return 1;
+        int null_setting = st->calm_warm == 0 && st->music == 0 && st->warning == 0;
+        for (int a = 1; a < NARMS; a++) {
+            long ea = 0, ec = 0;
+            for (int i = 0; i < o.nights; i++) ea += r[i].n[a], ec += r[i].n[0];
+            printf("%s vs control (randomised nights: %.1f and %.1f episodes a night):\n",
+                   arm_names[a], (double)ea / o.nights, (double)ec / o.nights);
+            for (int w = 0; w < 3; w++) {
+                double t = ratio(tr[a], o.truth_nights, a, w, NULL) -
+                           ratio(tr[0], o.truth_nights, 0, w, NULL);
+                evaluate(r, o.nights, a, w, t, diff_se(tr[a], tr[0], o.truth_nights, a, w),
+                         null_setting);
+            }
+        }
+        for (int a = 0; a < NARMS; a++) munmap(tr[a], (size_t)o.truth_nights * sizeof(night));
+        munmap(r, (size_t)o.nights * sizeof(night));
+        /* 3. Thompson sampling. */
+        int best = 0;
+        for (int a = 1; a < NARMS; a++)
+            if (s_true[a] > s_true[best]) best = a;
+        r = run_many(base, o.ts_nights, seed0 + 800000, ST_EXP_POLICY_THOMPSON, 0, o.jobs,
+                     "thompson");
+        if (!r) return 1;
+        /* Equal true rates (no effect anywhere): there is no best arm to find. */
+        int tie = 0;
+        for (int a = 0; a < NARMS; a++) tie += a != best && s_true[a] == s_true[best];
+        int hit = 0, cnt[NARMS] = {0};
+        long share[NARMS] = {0}, tot = 0;
+        for (int i = 0; i < o.ts_nights; i++) {
+            hit += r[i].best == best;
+            if (r[i].best >= 0 && r[i].best < NARMS) cnt[r[i].best]++;
+            for (int a = 0; a < NARMS; a++) share[a] += r[i].n[a], tot += r[i].n[a];
+        }
+        if (tie)
+            printf("thompson: no truly best arm (equal true settled rates); ");
+        else
+            printf("thompson: ");
+        printf("truly best arm by settled rate: %s (%.3f vs %.3f, %.3f); ends on it in "
+               "%.1f%% of %d nights (control %d, calm-warm %d, full %d); episodes per arm "
+               "%.0f%%/%.0f%%/%.0f%%\n",
+               arm_names[best], s_true[best], s_true[(best + 1) % NARMS],
+               s_true[(best + 2) % NARMS], 100.0 * hit / o.ts_nights, o.ts_nights, cnt[0], cnt[1],
+               cnt[2], 100.0 * share[0] / tot, 100.0 * share[1] / tot, 100.0 * share[2] / tot);
+        munmap(r, (size_t)o.ts_nights * sizeof(night));
+        fflush(stdout);
+    }
+    free(base);
+    return 0;
+}

@@ -1,0 +1,80 @@
+/* Helpers shared by the subcommands: strict number options and settings loading. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "stratum/config.h"
+
+int st_cli_parse_double(const char *cmd, const char *opt, const char *s, double min, double max,
+                        double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v != v) {
+        fprintf(stderr, "stratum %s: %s: '%s' is not a number\n", cmd, opt, s);
+        return -1;
+    }
+    if (v < min || v > max) {
+        fprintf(stderr, "stratum %s: %s: %s is outside %g..%g\n", cmd, opt, s, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int st_cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max,
+                      long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end) {
+        fprintf(stderr, "stratum %s: %s: '%s' is not a whole number\n", cmd, opt, s);
+        return -1;
+    }
+    if (v < min || v > max) {
+        fprintf(stderr, "stratum %s: %s: %s is outside %ld..%ld\n", cmd, opt, s, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int st_cli_set_kv(const char *cmd, struct st_settings *s, const char *kv)
+{
+    char key[512], err[512];
+    const char *eq = strchr(kv, '=');
+    if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
+        fprintf(stderr, "stratum %s: --set %s: expected KEY=VALUE\n", cmd, kv);
+        return 2;
+    }
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = 0;
+    if (st_config_set(s, key, eq + 1, err, sizeof(err)) < 0) {
+        fprintf(stderr, "stratum %s: --set %s: %s\n", cmd, kv, err);
+        return 2;
+    }
+    return 0;
+}
+
+int st_cli_settings(const char *cmd, struct st_settings *s, const char *config, char *const *sets,
+                    size_t nsets)
+{
+    char err[512];
+    st_settings_default(s);
+    if (config && st_config_load(s, config, err, sizeof(err)) < 0) {
+        fprintf(stderr, "stratum %s: %s\n", cmd, err);
+        return 2;
+    }
+    for (size_t i = 0; i < nsets; i++)
+        if (st_cli_set_kv(cmd, s, sets[i])) return 2;
+    if (st_config_validate(s, err, sizeof(err)) < 0) {
+        fprintf(stderr, "stratum %s: %s%s\n", cmd, config ? "" : "configuration: ", err);
+        return 2;
+    }
+    return 0;
+}
