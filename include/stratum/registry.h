@@ -45,6 +45,10 @@ typedef struct st_registry st_registry; /* opaque; one thread at a time */
  * memory. capacity: most devices held (> 0). log borrowed (may be NULL).
  * NULL + errno (EINVAL, ENOMEM, ENOSPC when the database holds more devices,
  * EIO for database errors, logged). */
+/* The SQL that creates the registry's tables (static); the store's migrations
+ * run it. */
+const char *st_registry_schema_sql(void);
+
 st_registry *st_registry_new(struct sqlite3 *db, size_t capacity, st_log *log);
 void st_registry_free(st_registry *r);
 

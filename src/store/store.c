@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "stratum/audit.h"
+#include "stratum/registry.h"
 #include "stratum/store.h"
 
 #define MOD "store"
@@ -130,6 +131,9 @@ static const char *const migrations[] = {
     /* 4: what music was playing when each intervention was applied (NULL when
      * no music output ran); set after the actuators, st_store_set_playing. */
     "ALTER TABLE interventions ADD COLUMN playing TEXT;",
+    /* 5: the device registry's tables: their SQL is the registry's own
+     * (st_registry_schema_sql, run by migration_extra). */
+    "-- device registry tables",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -398,10 +402,13 @@ static int set_wal(st_store *s, const char *path)
 }
 
 /* SQL owned by another module that a migration step also runs: the audit
- * chain's tables (src/evidence/audit.c) arrive with version 3. */
+ * chain's tables (src/evidence/audit.c) arrive with version 3, the device
+ * registry's (src/wire/registry.c) with version 5. */
 static const char *migration_extra(int to_version)
 {
-    return to_version == 3 ? st_audit_schema_sql() : NULL;
+    return to_version == 3   ? st_audit_schema_sql()
+           : to_version == 5 ? st_registry_schema_sql()
+                             : NULL;
 }
 
 /* Apply migration steps until the schema is current. The version is re-read

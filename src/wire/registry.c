@@ -13,9 +13,10 @@
 #define MOD          "registry"
 #define MAX_POLICIES 64
 
-/* The registry's own schema (docs/wire.md). Run at every open; to be folded
- * into the store's migrations later. high_water holds the u64 counter cast to
- * SQLite's signed 64-bit integer. */
+/* The registry's schema (docs/wire.md): the store's migration step 5 creates
+ * it; st_registry_new runs it too (IF NOT EXISTS) so a registry also works on
+ * a bare database. high_water holds the u64 counter cast to SQLite's signed
+ * 64-bit integer. */
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS devices("
     " id TEXT PRIMARY KEY, zone TEXT NOT NULL, type TEXT NOT NULL,"
@@ -32,6 +33,11 @@ static const char schema_sql[] =
     " sw_version TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT NOT NULL,"
     " received REAL NOT NULL);"
     "CREATE INDEX IF NOT EXISTS device_quarantine_device ON device_quarantine(device);";
+
+const char *st_registry_schema_sql(void)
+{
+    return schema_sql;
+}
 
 typedef struct slot {
     st_device d;
