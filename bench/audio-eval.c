@@ -1,4 +1,4 @@
-/* Evaluation of the audio event detector on scenes mixed from a labelled corpus (MANIFEST.tsv). */
+/* Evaluation and training of the audio event detector on scenes mixed from a labelled corpus. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <limits.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "stratum/audio_analyser.h"
+#include "stratum/audio_biquad.h"
 #include "stratum/audio_source.h"
 
 #define RATE     16000.0 /* scenes are built at 16 kHz mono, as the corpus README suggests */
@@ -31,14 +32,47 @@ typedef struct clip {
     size_t n, on, off; /* samples; active span [on, off) */
     double rms_db;     /* over the active span */
     int split;         /* 0 dev, 1 test */
+    int fold;          /* cross-validation fold of its source group */
 } clip;
+
+/* One candidate segment of a training scene: its features, its label (class
+ * index 0 none .. 4 bang) and which folds / splits the scene's clips belong
+ * to, so that a model for fold k is trained only on scenes without fold k. */
+typedef struct sample {
+    double x[ST_DETECT_NFEAT];
+    int label;
+    unsigned folds, splits;
+} sample;
+
+#define MAXFOLDS 16
+#define NCLS     ST_DETECT_NCLASS
 
 typedef struct eval {
     clip clips[MAXCLIPS];
     size_t nclips;
     uint64_t rng;
     int split; /* -1 all, 0 dev, 1 test */
+    int fold;  /* -1 all, else evaluate only clips of this fold */
+    int nfolds;
+    int neg_reps; /* negative scenes per negative clip and SNR */
     int dump;
+    /* training data */
+    sample *samples;
+    size_t nsamples, capsamples;
+    int collecting; /* the segment observer records training samples */
+    unsigned cur_folds, cur_splits;
+    int cur_class; /* class index of the scene's positive, 0 if none */
+    int cur_hit;   /* a candidate segment starts within the collar of the positive */
+    long cand_hit[NPOS][8], cand_all[NPOS][8]; /* training scenes: candidate coverage */
+    double l2;                                 /* ridge penalty of the logistic regression */
+    double thr;     /* probability threshold written into trained models */
+    double balance; /* class weight exponent (see lr_train) */
+    int trees;      /* boosting rounds (0: logistic regression only) */
+    int train_reps; /* training scenes per clip and SNR (each with its own bed and onset) */
+    int augment;    /* band-limit and reverberate training clips (see augment) */
+    int depth;      /* tree depth */
+    int min_leaf;   /* fewest training segments in a leaf */
+    double shrink;  /* boosting shrinkage */
     st_analyser_config cfg;
     /* scoring */
     long tp[NPOS][NSNR], fp[NPOS][NSNR], fn[NPOS][NSNR];
@@ -146,7 +180,7 @@ static int load_clip(clip *c, const char *path)
 
 /* Group for splits: the source up to its last '/', so voice packs and near-
  * duplicate pairs from one folder of one package stay on one side. */
-static void set_group(clip *c, const char *source)
+static void set_group(clip *c, const char *source, int nfolds)
 {
     snprintf(c->group, sizeof(c->group), "%s", source);
     char *slash = strrchr(c->group, '/');
@@ -154,6 +188,7 @@ static void set_group(clip *c, const char *source)
     uint32_t h = 2166136261u; /* FNV-1a */
     for (const char *p = c->group; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
     c->split = (int)(h >> 7) & 1;
+    c->fold = (int)((h >> 9) % (uint32_t)nfolds);
 }
 
 static int load_manifest(eval *e, const char *dir)
@@ -191,7 +226,7 @@ static int load_manifest(eval *e, const char *dir)
         memset(c, 0, sizeof(*c));
         snprintf(c->file, sizeof(c->file), "%s", col[0]);
         snprintf(c->cls, sizeof(c->cls), "%s", bed ? "bed" : col[1]);
-        set_group(c, col[2]);
+        set_group(c, col[2], e->nfolds);
         if (snprintf(path, sizeof(path), "%s/%s", dir, col[0]) >= (int)sizeof(path) ||
             load_clip(c, path)) {
             fprintf(stderr, "audio-eval: MANIFEST.tsv row %d: %s unusable\n", row, col[0]);
@@ -248,22 +283,137 @@ static void mix(float *y, size_t n, const clip *c, size_t at, double snr)
     for (size_t i = 0; i < c->n && at + i < n; i++) y[at + i] += (float)(g * c->x[i]);
 }
 
+/* Training-only augmentation of a clip copy, so that the classifier sees each
+ * event through other recording chains and distances than the corpus' dry,
+ * close recordings: with probability 1/2 band-limiting (sixth-order
+ * Butterworth low-pass at 3.5-7 kHz, like the corpus' upsampled game sounds),
+ * with probability 1/2 reverberation (Schroeder: four feedback combs and two
+ * all-passes, RT60 0.3-1.2 s, direct-to-reverberant ratio 0-10 dB). */
+static void augment(eval *e, float *x, size_t n)
+{
+    if (urand(e) < 0.5) {
+        st_biquad q[3];
+        st_biquad_butter_lowpass6(q, 3500.0 + 3500.0 * urand(e), RATE);
+        for (int k = 0; k < 3; k++) {
+            double x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+            for (size_t i = 0; i < n; i++) {
+                double in = x[i];
+                double out =
+                    q[k].b0 * in + q[k].b1 * x1 + q[k].b2 * x2 - q[k].a1 * y1 - q[k].a2 * y2;
+                x2 = x1, x1 = in, y2 = y1, y1 = out;
+                x[i] = (float)out;
+            }
+        }
+    }
+    if (urand(e) < 0.5) {
+        static const double comb_ms[4] = {29.7, 37.1, 41.1, 43.7}, ap_ms[2] = {5.0, 1.7};
+        double rt60 = 0.3 + 0.9 * urand(e), drr = pow(10, -(10.0 * urand(e)) / 20.0);
+        size_t cl[4], al[2], cap = (size_t)(0.05 * RATE) + 1;
+        float *buf = calloc(6 * cap, sizeof(float)), *wet = calloc(n, sizeof(float));
+        size_t pos[6] = {0};
+        if (!buf || !wet) {
+            perror("audio-eval");
+            exit(1);
+        }
+        double gfb[4];
+        for (int k = 0; k < 4; k++) {
+            cl[k] = (size_t)(comb_ms[k] * 1e-3 * RATE);
+            gfb[k] = pow(10, -3.0 * comb_ms[k] * 1e-3 / rt60);
+        }
+        for (int k = 0; k < 2; k++) al[k] = (size_t)(ap_ms[k] * 1e-3 * RATE);
+        for (size_t i = 0; i < n; i++) {
+            double acc = 0;
+            for (int k = 0; k < 4; k++) {
+                float *d = buf + (size_t)k * cap;
+                double out = d[pos[k]];
+                d[pos[k]] = (float)(x[i] + gfb[k] * out);
+                pos[k] = (pos[k] + 1) % cl[k];
+                acc += out;
+            }
+            for (int k = 0; k < 2; k++) {
+                float *d = buf + (size_t)(4 + k) * cap;
+                double bd = d[pos[4 + k]], v = acc + 0.7 * bd;
+                d[pos[4 + k]] = (float)v;
+                pos[4 + k] = (pos[4 + k] + 1) % al[k];
+                acc = bd - 0.7 * v;
+            }
+            wet[i] = (float)acc;
+        }
+        /* scale the reverberant part to the chosen ratio below the direct sound */
+        double ed = 0, ew = 0;
+        for (size_t i = 0; i < n; i++) ed += (double)x[i] * x[i], ew += (double)wet[i] * wet[i];
+        double g = ew > 0 ? drr * sqrt(ed / ew) : 0;
+        for (size_t i = 0; i < n; i++) x[i] = (float)(x[i] + g * wet[i]);
+        free(buf);
+        free(wet);
+    }
+}
+
+/* mix() with the training augmentation applied to a copy of the clip. */
+static void mix_clip(eval *e, float *y, size_t n, const clip *c, size_t at, double snr)
+{
+    if (!e->collecting || !e->augment) {
+        mix(y, n, c, at, snr);
+        return;
+    }
+    clip t = *c;
+    if (!(t.x = malloc(c->n * sizeof(float)))) {
+        perror("audio-eval");
+        exit(1);
+    }
+    memcpy(t.x, c->x, c->n * sizeof(float));
+    augment(e, t.x, t.n);
+    t.rms_db = rms_db(t.x + t.on, t.off - t.on);
+    mix(y, n, &t, at, snr);
+    free(t.x);
+}
+
 typedef struct det_list {
     st_audio_event ev[256];
     size_t n;
 } det_list;
 
+/* Segment observer: dump, and in training mode record candidate segments with
+ * their label. A segment is labelled with the scene's positive class when at
+ * least 30 % of it lies inside the positive's active span, "none" when it does
+ * not touch it, and left out (ambiguous) in between. */
 static void on_segment(void *ctx, const st_detect_segment *s)
 {
     eval *e = ctx;
-    if (!e->dump) return;
-    const char *lab = "-";
-    if (e->cur_label && s->end >= e->cur_on && s->start <= e->cur_off) lab = e->cur_label;
-    printf("# seg %-18s t=%6.2f-%6.2f dur=%.2f prom=%.1f att=%.1f dec=%.1f vf=%.2f run=%.2f "
-           "f0=%.0f stab=%.2f hf=%.1f cen=%.0f flat=%.3f\n",
-           lab, s->start, s->end, s->duration, s->peak_prominence_db, s->attack_db, s->decay_db,
-           s->voiced_frac, s->voiced_run_s, s->median_f0, s->pitch_stability, s->hf_ratio_db,
-           s->centroid_hz, s->flatness);
+    double ov = 0;
+    if (e->cur_label) {
+        double a = s->start > e->cur_on ? s->start : e->cur_on;
+        double b = s->end < e->cur_off ? s->end : e->cur_off;
+        ov = b > a ? (b - a) / (s->duration > 0.01 ? s->duration : 0.01) : 0;
+    }
+    if (e->dump) {
+        printf("# seg %-18s t=%6.2f-%6.2f dur=%.2f prom=%.1f att=%.1f dec=%.1f vf=%.2f run=%.2f "
+               "f0=%.0f stab=%.2f hf=%.1f cen=%.0f flat=%.3f\n",
+               ov > 0 ? e->cur_label : "-", s->start, s->end, s->duration, s->peak_prominence_db,
+               s->attack_db, s->decay_db, s->voiced_frac, s->voiced_run_s, s->median_f0,
+               s->pitch_stability, s->hf_ratio_db, s->centroid_hz, s->flatness);
+    }
+    if (!e->collecting) return;
+    if (s->duration < e->cfg.detect.min_event_s || s->duration > e->cfg.detect.max_event_s) return;
+    if (e->cur_label && ov > 0 && fabs(s->start - e->cur_on) <= COLLAR) e->cur_hit = 1;
+    int label = 0;
+    if (ov >= 0.3)
+        label = e->cur_class;
+    else if (ov > 0)
+        return;
+    if (e->nsamples == e->capsamples) {
+        size_t cap = e->capsamples ? 2 * e->capsamples : 4096;
+        sample *t = realloc(e->samples, cap * sizeof(sample));
+        if (!t) {
+            perror("audio-eval");
+            exit(1);
+        }
+        e->samples = t, e->capsamples = cap;
+    }
+    sample *sm = &e->samples[e->nsamples++];
+    memcpy(sm->x, s->feat, sizeof(sm->x));
+    sm->label = label;
+    sm->folds = e->cur_folds, sm->splits = e->cur_splits;
 }
 
 static void run_scene(eval *e, float *y, size_t n, det_list *d)
@@ -303,40 +453,74 @@ static int class_index(const char *cls, const char **names, int n)
     return -1;
 }
 
-static size_t pick(eval *e, const char **names, int n, int want_split)
+/* Clip selection: evaluation uses --split and the fold under test; training
+ * (collect) uses every clip and records folds and splits per sample. */
+static int selected(const eval *e, const clip *c)
+{
+    if (e->collecting) return 1;
+    if (e->split >= 0 && c->split != e->split) return 0;
+    if (e->fold >= 0 && c->fold != e->fold) return 0;
+    return 1;
+}
+
+/* A random clip of one of the named classes among the selected clips (the
+ * caller checked that one exists). */
+static size_t pick(eval *e, const char **names, int n)
 {
     for (;;) {
         size_t i = rnd(e) % e->nclips;
-        if (class_index(e->clips[i].cls, names, n) >= 0 &&
-            (want_split < 0 || e->clips[i].split == want_split))
-            return i;
+        if (class_index(e->clips[i].cls, names, n) >= 0 && selected(e, &e->clips[i])) return i;
     }
 }
 
-/* One scene per positive clip and SNR: bed, the positive at 2-3 s, and one
- * random negative clip 2 s after it at the same SNR. */
-static void positive_scenes(eval *e)
+static int any_selected(const eval *e, const char **names, int n)
 {
+    for (size_t i = 0; i < e->nclips; i++)
+        if (class_index(e->clips[i].cls, names, n) >= 0 && selected(e, &e->clips[i])) return 1;
+    return 0;
+}
+
+static void tag_scene(eval *e, const clip *a, const clip *b)
+{
+    e->cur_folds = (1u << a->fold) | (b ? 1u << b->fold : 0u);
+    e->cur_splits = (1u << a->split) | (b ? 1u << b->split : 0u);
+}
+
+/* One scene per positive clip and SNR: bed, the positive at 2-3 s, and one
+ * random negative clip 2 s after it at the same SNR. Training adds the
+ * in-between SNRs. */
+static void positive_scenes(eval *e, const double *snr, int nsnr)
+{
+    int have_neg = any_selected(e, neg_classes, NNEG);
     for (size_t ci = 0; ci < e->nclips; ci++) {
         clip *c = &e->clips[ci];
         int k = class_index(c->cls, pos_classes, NPOS);
-        if (k < 0 || (e->split >= 0 && c->split != e->split)) continue;
-        for (int si = 0; si < NSNR; si++) {
-            size_t ni = pick(e, neg_classes, NNEG, e->split);
-            const clip *neg = &e->clips[ni];
+        if (k < 0 || !selected(e, c)) continue;
+        for (int si = 0; si < nsnr; si++) {
+            const clip *neg = have_neg ? &e->clips[pick(e, neg_classes, NNEG)] : NULL;
             size_t at = (size_t)((2.0 + urand(e)) * RATE);
             size_t at2 = at + c->n + (size_t)(2.0 * RATE);
-            size_t n = at2 + neg->n + (size_t)(2.0 * RATE);
+            size_t n = at2 + (neg ? neg->n : 0) + (size_t)(2.0 * RATE);
             float *y = malloc(n * sizeof(float));
             make_bed(e, y, n);
-            mix(y, n, c, at, snrs[si]);
-            mix(y, n, neg, at2, snrs[si]);
+            mix_clip(e, y, n, c, at, snr[si]);
+            if (neg) mix_clip(e, y, n, neg, at2, snr[si]);
             det_list d;
             double on = (double)(at + c->on) / RATE, off = (double)(at + c->off) / RATE;
-            e->cur_label = c->cls, e->cur_on = on, e->cur_off = off;
+            e->cur_label = c->cls, e->cur_on = on, e->cur_off = off, e->cur_class = k + 1;
+            tag_scene(e, c, neg);
             if (e->dump)
-                printf("# scene %s snr=%g %s at %.2f-%.2f\n", c->cls, snrs[si], c->file, on, off);
+                printf("# scene %s snr=%g %s at %.2f-%.2f\n", c->cls, snr[si], c->file, on, off);
+            e->cur_hit = 0;
             run_scene(e, y, n, &d);
+            free(y);
+            if (e->collecting) {
+                e->cand_hit[k][si] += e->cur_hit, e->cand_all[k][si]++;
+                continue;
+            }
+            int si_eval = -1;
+            for (int q = 0; q < NSNR; q++)
+                if (snrs[q] == snr[si]) si_eval = q;
             int matched = 0;
             for (size_t j = 0; j < d.n; j++) {
                 int dk = -1;
@@ -348,45 +532,407 @@ static void positive_scenes(eval *e)
                            d.ev[j].end, d.ev[j].confidence);
                 if (dk == k && !matched && fabs(d.ev[j].start - on) <= COLLAR) {
                     matched = 1;
-                    e->tp[k][si]++;
+                    e->tp[k][si_eval]++;
                 } else {
-                    e->fp[dk][si]++;
+                    e->fp[dk][si_eval]++;
                 }
             }
-            if (!matched) e->fn[k][si]++;
-            free(y);
+            if (!matched) e->fn[k][si_eval]++;
         }
     }
 }
 
-/* One scene per negative clip and SNR: bed plus the clip at 2 s. Every
- * detection is a false alarm; time counts the whole scene. */
-static void negative_scenes(eval *e)
+/* reps scenes per negative clip and SNR: bed plus the clip at 1-3 s, each
+ * with its own bed excerpt and onset. Every detection is a false alarm; time
+ * counts the whole scene. */
+static void negative_scenes(eval *e, const double *snr, int nsnr, int reps)
 {
     for (size_t ci = 0; ci < e->nclips; ci++) {
         clip *c = &e->clips[ci];
         int k = class_index(c->cls, neg_classes, NNEG);
-        if (k < 0 || (e->split >= 0 && c->split != e->split)) continue;
-        for (int si = 0; si < NSNR; si++) {
-            size_t at = (size_t)(2.0 * RATE), n = at + c->n + (size_t)(2.0 * RATE);
-            float *y = malloc(n * sizeof(float));
-            make_bed(e, y, n);
-            mix(y, n, c, at, snrs[si]);
-            det_list d;
-            e->cur_label = c->cls;
-            e->cur_on = (double)(at + c->on) / RATE, e->cur_off = (double)(at + c->off) / RATE;
-            if (e->dump) printf("# scene %s snr=%g %s\n", c->cls, snrs[si], c->file);
-            run_scene(e, y, n, &d);
-            for (size_t j = 0; j < d.n; j++) {
-                if (e->dump)
-                    printf("# FA %s %s %.2f conf=%.2f\n", c->file, st_event_kind_name(d.ev[j].kind),
-                           d.ev[j].start, d.ev[j].confidence);
-                e->fa[k][si]++;
+        if (k < 0 || !selected(e, c)) continue;
+        for (int si = 0; si < nsnr; si++)
+            for (int r = 0; r < reps; r++) {
+                size_t at = (size_t)((1.0 + 2.0 * urand(e)) * RATE);
+                size_t n = at + c->n + (size_t)(2.0 * RATE);
+                float *y = malloc(n * sizeof(float));
+                make_bed(e, y, n);
+                mix_clip(e, y, n, c, at, snr[si]);
+                det_list d;
+                e->cur_label = NULL, e->cur_class = 0;
+                tag_scene(e, c, NULL);
+                if (e->dump) printf("# scene %s snr=%g %s\n", c->cls, snr[si], c->file);
+                run_scene(e, y, n, &d);
+                free(y);
+                if (e->collecting) continue;
+                int si_eval = 0;
+                for (int q = 0; q < NSNR; q++)
+                    if (snrs[q] == snr[si]) si_eval = q;
+                for (size_t j = 0; j < d.n; j++) {
+                    if (e->dump)
+                        printf("# FA %s %s %.2f conf=%.2f\n", c->file,
+                               st_event_kind_name(d.ev[j].kind), d.ev[j].start, d.ev[j].confidence);
+                    e->fa[k][si_eval]++;
+                }
+                e->neg_s[k][si_eval] += (double)n / RATE;
             }
-            e->neg_s[k][si] += (double)n / RATE;
-            free(y);
+    }
+}
+
+/* Evaluate the current configuration (rules or e->cfg.model) on the selected clips. */
+static void evaluate(eval *e)
+{
+    positive_scenes(e, snrs, NSNR);
+    negative_scenes(e, snrs, NSNR, e->neg_reps);
+}
+
+/* Training scenes: every clip, SNRs on a finer grid than the evaluation, and a
+ * different random stream, so that no training scene equals an evaluation
+ * scene even for the same clip. */
+static void collect_training(eval *e, uint64_t seed)
+{
+    static const double train_snr[] = {0, 3, 6, 9, 12, 15, 20};
+    uint64_t keep = e->rng;
+    e->rng = seed ^ 0x9e3779b97f4a7c15ull;
+    e->collecting = 1;
+    e->nsamples = 0;
+    for (int r = 0; r < e->train_reps; r++) positive_scenes(e, train_snr, 7);
+    negative_scenes(e, snrs, NSNR, 2 * e->train_reps);
+    e->collecting = 0;
+    e->rng = keep;
+}
+
+/* ---- multinomial logistic regression (softmax), L2-penalised ---- */
+
+#define GBT_MAXNODES 63 /* depth <= 5 */
+
+typedef struct gbt_node {
+    int feat, left, right; /* feat -1: leaf */
+    double thr, value;
+} gbt_node;
+
+typedef struct gbt_tree {
+    int cls, n;
+    gbt_node node[GBT_MAXNODES];
+} gbt_tree;
+
+/* A model as st_detect_model_parse reads it: standardisation, linear logits,
+ * and optional boosted trees on the standardised features. */
+typedef struct lr_model {
+    double mean[ST_DETECT_NFEAT], scale[ST_DETECT_NFEAT];
+    double w[NCLS][ST_DETECT_NFEAT + 1]; /* bias first */
+    gbt_tree *trees;
+    size_t ntrees;
+} lr_model;
+
+/* Gradient-boosted regression trees for the softmax loss (Friedman 2001,
+ * with Newton leaf values as in XGBoost, Chen & Guestrin 2016): each round
+ * fits one depth-limited tree per class to the gradient of the weighted
+ * cross-entropy, leaf value -G / (H + lambda), shrunk by `shrink`. Splits are
+ * exact: every feature's samples are scanned in sorted order once per level.
+ * z holds the standardised features (row i at z + i P, bias column first). */
+static void gbt_train(const eval *e, lr_model *m, const double *z, const int *lab, const double *cw,
+                      size_t n)
+{
+    const size_t F = ST_DETECT_NFEAT, P = F + 1;
+    const int depth = e->depth, rounds = e->trees;
+    const double lambda = 1.0, shrink = e->shrink, min_h = 1e-3;
+    const size_t min_leaf = (size_t)e->min_leaf;
+    double prior[NCLS] = {0}, wtot = 0;
+    for (size_t i = 0; i < n; i++) prior[lab[i]] += cw[lab[i]], wtot += cw[lab[i]];
+    for (int c = 0; c < NCLS; c++) m->w[c][0] = log((prior[c] + 1e-3) / wtot);
+    /* sorted order of every feature */
+    size_t *ord = malloc(F * n * sizeof(size_t));
+    double *logit = malloc(n * NCLS * sizeof(double)), *g = malloc(n * sizeof(double));
+    double *h = malloc(n * sizeof(double));
+    int *node_of = malloc(n * sizeof(int));
+    m->trees = calloc((size_t)rounds * NCLS, sizeof(gbt_tree));
+    if (!ord || !logit || !g || !h || !node_of || !m->trees) {
+        perror("audio-eval");
+        exit(1);
+    }
+    for (size_t j = 0; j < F; j++) {
+        size_t *o = ord + j * n;
+        for (size_t i = 0; i < n; i++) o[i] = i;
+        /* insertion sort is too slow for thousands; a simple merge sort */
+        size_t *tmp = malloc(n * sizeof(size_t));
+        for (size_t wdt = 1; wdt < n; wdt *= 2) {
+            for (size_t lo = 0; lo < n; lo += 2 * wdt) {
+                size_t mid = lo + wdt < n ? lo + wdt : n, hi = lo + 2 * wdt < n ? lo + 2 * wdt : n;
+                size_t a = lo, b = mid, k = lo;
+                while (a < mid || b < hi)
+                    tmp[k++] = (b >= hi || (a < mid && z[o[a] * P + 1 + j] <= z[o[b] * P + 1 + j]))
+                                   ? o[a++]
+                                   : o[b++];
+            }
+            memcpy(o, tmp, n * sizeof(size_t));
+        }
+        free(tmp);
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < NCLS; c++) logit[i * NCLS + c] = m->w[c][0];
+    for (int r = 0; r < rounds; r++) {
+        double prob[NCLS];
+        for (int c = 0; c < NCLS; c++) {
+            for (size_t i = 0; i < n; i++) {
+                double mx = -1e300, tot = 0;
+                for (int q = 0; q < NCLS; q++)
+                    if (logit[i * NCLS + q] > mx) mx = logit[i * NCLS + q];
+                for (int q = 0; q < NCLS; q++) tot += (prob[q] = exp(logit[i * NCLS + q] - mx));
+                double pc = prob[c] / tot, wi = cw[lab[i]] / wtot * (double)n;
+                g[i] = wi * (pc - (lab[i] == c));
+                h[i] = wi * (pc * (1 - pc) > 1e-6 ? pc * (1 - pc) : 1e-6);
+                node_of[i] = 0;
+            }
+            gbt_tree *t = &m->trees[m->ntrees++];
+            t->cls = c;
+            t->n = 1;
+            t->node[0].feat = -1;
+            int level_lo = 0, level_hi = 1; /* nodes of the current level */
+            for (int d = 0; d <= depth; d++) {
+                int nl = level_hi - level_lo;
+                double G[GBT_MAXNODES] = {0}, H[GBT_MAXNODES] = {0};
+                size_t cnt[GBT_MAXNODES] = {0};
+                for (size_t i = 0; i < n; i++) {
+                    int v = node_of[i] - level_lo;
+                    if (v < 0 || v >= nl) continue;
+                    G[v] += g[i], H[v] += h[i], cnt[v]++;
+                }
+                double best[GBT_MAXNODES], bthr[GBT_MAXNODES];
+                int bfeat[GBT_MAXNODES];
+                for (int v = 0; v < nl; v++) best[v] = 1e-6, bfeat[v] = -1, bthr[v] = 0;
+                if (d < depth && t->n + 2 * nl <= GBT_MAXNODES) {
+                    for (size_t j = 0; j < F; j++) {
+                        double GL[GBT_MAXNODES] = {0}, HL[GBT_MAXNODES] = {0}, last[GBT_MAXNODES];
+                        size_t nL[GBT_MAXNODES] = {0};
+                        const size_t *o = ord + j * n;
+                        for (size_t q = 0; q < n; q++) {
+                            size_t i = o[q];
+                            int v = node_of[i] - level_lo;
+                            if (v < 0 || v >= nl) continue;
+                            double x = z[i * P + 1 + j];
+                            if (nL[v] >= min_leaf && cnt[v] - nL[v] >= min_leaf && x > last[v] &&
+                                HL[v] >= min_h && H[v] - HL[v] >= min_h) {
+                                double GR = G[v] - GL[v], HR = H[v] - HL[v];
+                                double gain = GL[v] * GL[v] / (HL[v] + lambda) +
+                                              GR * GR / (HR + lambda) -
+                                              G[v] * G[v] / (H[v] + lambda);
+                                if (gain > best[v])
+                                    best[v] = gain, bfeat[v] = (int)j,
+                                    bthr[v] = 0.5 * (last[v] + x);
+                            }
+                            GL[v] += g[i], HL[v] += h[i], nL[v]++, last[v] = x;
+                        }
+                    }
+                }
+                int next_lo = t->n;
+                for (int v = 0; v < nl; v++) {
+                    gbt_node *nd = &t->node[level_lo + v];
+                    if (bfeat[v] < 0) {
+                        nd->feat = -1;
+                        nd->value = -shrink * G[v] / (H[v] + lambda);
+                        continue;
+                    }
+                    nd->feat = bfeat[v], nd->thr = bthr[v];
+                    nd->left = t->n++, nd->right = t->n++;
+                    t->node[nd->left].feat = t->node[nd->right].feat = -1;
+                }
+                if (t->n == next_lo) break;
+                for (size_t i = 0; i < n; i++) {
+                    int v = node_of[i];
+                    if (v < 0) continue; /* settled in an earlier level's leaf */
+                    if (v < level_lo || v >= level_hi || t->node[v].feat < 0) {
+                        node_of[i] = -1 - v; /* settled in leaf v */
+                        continue;
+                    }
+                    const gbt_node *nd = &t->node[v];
+                    node_of[i] = z[i * P + 1 + (size_t)nd->feat] <= nd->thr ? nd->left : nd->right;
+                }
+                level_lo = next_lo, level_hi = t->n;
+            }
+            for (size_t i = 0; i < n; i++) { /* every sample's leaf adds to its logit */
+                int v = node_of[i] < 0 ? -1 - node_of[i] : node_of[i];
+                logit[i * NCLS + c] += t->node[v].value;
+            }
         }
     }
+    free(ord), free(logit), free(g), free(h), free(node_of);
+}
+
+/* Train on the samples of scenes without an excluded fold or split. Class
+ * weights (n / (classes n_c))^balance: 1 gives every class the weight of
+ * "none", 0 weights every segment alike. The inputs are
+ * standardised, and full-batch gradient descent with Nesterov momentum
+ * minimises the weighted cross-entropy plus l2/2 |w|^2 (bias not penalised).
+ * Deterministic. Returns the number of samples used. */
+static size_t lr_train(const eval *e, lr_model *m, unsigned excl_folds, unsigned excl_splits)
+{
+    const size_t F = ST_DETECT_NFEAT, P = F + 1;
+    size_t n = 0, cnt[NCLS] = {0};
+    double sum[ST_DETECT_NFEAT] = {0}, ss[ST_DETECT_NFEAT] = {0};
+    for (size_t i = 0; i < e->nsamples; i++) {
+        const sample *s = &e->samples[i];
+        if ((s->folds & excl_folds) || (s->splits & excl_splits)) continue;
+        n++, cnt[s->label]++;
+        for (size_t j = 0; j < F; j++) sum[j] += s->x[j], ss[j] += s->x[j] * s->x[j];
+    }
+    free(m->trees);
+    memset(m, 0, sizeof(*m));
+    if (!n) return 0;
+    for (size_t j = 0; j < F; j++) {
+        m->mean[j] = sum[j] / (double)n;
+        double v = ss[j] / (double)n - m->mean[j] * m->mean[j];
+        m->scale[j] = v > 1e-12 ? sqrt(v) : 1.0;
+    }
+    double cw[NCLS];
+    for (int c = 0; c < NCLS; c++)
+        cw[c] = cnt[c] ? pow((double)n / (NCLS * (double)cnt[c]), e->balance) : 0.0;
+    static double grad[NCLS][ST_DETECT_NFEAT + 1], vel[NCLS][ST_DETECT_NFEAT + 1],
+        look[NCLS][ST_DETECT_NFEAT + 1];
+    memset(vel, 0, sizeof(vel));
+    double *z = malloc(n * P * sizeof(double));
+    int *lab = malloc(n * sizeof(int));
+    if (!z || !lab) {
+        perror("audio-eval");
+        exit(1);
+    }
+    size_t r = 0;
+    double wsum = 0;
+    for (size_t i = 0; i < e->nsamples; i++) {
+        const sample *s = &e->samples[i];
+        if ((s->folds & excl_folds) || (s->splits & excl_splits)) continue;
+        z[r * P] = 1.0;
+        for (size_t j = 0; j < F; j++) z[r * P + 1 + j] = (s->x[j] - m->mean[j]) / m->scale[j];
+        lab[r] = s->label;
+        wsum += cw[s->label];
+        r++;
+    }
+    if (e->trees > 0) {
+        gbt_train(e, m, z, lab, cw, n);
+        free(z);
+        free(lab);
+        return n;
+    }
+    const double lr = 0.5, mom = 0.9;
+    for (int it = 0; it < 1500; it++) {
+        for (int c = 0; c < NCLS; c++)
+            for (size_t j = 0; j < P; j++) look[c][j] = m->w[c][j] + mom * vel[c][j];
+        memset(grad, 0, sizeof(grad));
+        for (size_t i = 0; i < n; i++) {
+            const double *x = z + i * P;
+            double a[NCLS], amax = -1e300, tot = 0;
+            for (int c = 0; c < NCLS; c++) {
+                double v = 0;
+                for (size_t j = 0; j < P; j++) v += look[c][j] * x[j];
+                a[c] = v;
+                if (v > amax) amax = v;
+            }
+            for (int c = 0; c < NCLS; c++) tot += (a[c] = exp(a[c] - amax));
+            double wi = cw[lab[i]] / wsum;
+            for (int c = 0; c < NCLS; c++) {
+                double g = wi * (a[c] / tot - (c == lab[i]));
+                for (size_t j = 0; j < P; j++) grad[c][j] += g * x[j];
+            }
+        }
+        for (int c = 0; c < NCLS; c++)
+            for (size_t j = 0; j < P; j++) {
+                double g = grad[c][j] + (j ? e->l2 * look[c][j] : 0.0);
+                vel[c][j] = mom * vel[c][j] - lr * g;
+                m->w[c][j] += vel[c][j];
+            }
+    }
+    free(z);
+    free(lab);
+    return n;
+}
+
+/* The model in the text format of st_detect_model_parse (docs/audio.md). */
+static void lr_write(const eval *e, const lr_model *m, FILE *f, const char *how, size_t n)
+{
+    fprintf(f, "# Trained event classifier of stratum's audio analyser (data/audio-model.txt).\n");
+    fprintf(f, "# SPDX-License-Identifier: Apache-2.0\n");
+    fprintf(f, "stratum-audio-model 1\n");
+    fprintf(f, "# Segment classifier of stratum's audio detector (docs/audio.md, format there).\n");
+    fprintf(f, "# x_i = (feature_i - mean_i) / scale_i; logit_c = bias_c + sum_i w_ci x_i\n");
+    fprintf(f, "# + the leaf values of class c's trees; p = softmax(logit).\n");
+    if (m->ntrees)
+        fprintf(f,
+                "# Gradient-boosted trees: %d rounds x %d classes, depth %d, shrinkage %g, "
+                "min leaf %d.\n",
+                e->trees, NCLS, e->depth, e->shrink, e->min_leaf);
+    else
+        fprintf(f, "# Logistic regression, l2 %g.\n", e->l2);
+    fprintf(f, "# Trained by build/bench/audio-eval %s on %zu segments, class balance %g.\n", how,
+            n, e->balance);
+    for (size_t j = 0; j < ST_DETECT_NFEAT; j++)
+        fprintf(f, "feature %s %.9g %.9g\n", st_detect_feature_name(j), m->mean[j], m->scale[j]);
+    static const char *cls[NCLS] = {"none", "shout", "scream", "glass", "bang"};
+    for (int c = 0; c < NCLS; c++) {
+        fprintf(f, "weights %s", cls[c]);
+        for (size_t j = 0; j <= ST_DETECT_NFEAT; j++) fprintf(f, " %.9g", m->w[c][j]);
+        fprintf(f, "\n");
+    }
+    for (int c = 1; c < NCLS; c++) fprintf(f, "threshold %s %g\n", cls[c], e->thr);
+    for (size_t t = 0; t < m->ntrees; t++) {
+        const gbt_tree *tr = &m->trees[t];
+        fprintf(f, "tree %s %d\n", cls[tr->cls], tr->n);
+        for (int k = 0; k < tr->n; k++) {
+            const gbt_node *nd = &tr->node[k];
+            if (nd->feat < 0)
+                fprintf(f, "node -1 0 0 0 %.6g\n", nd->value);
+            else
+                fprintf(f, "node %d %.6g %d %d 0\n", nd->feat, nd->thr, nd->left, nd->right);
+        }
+    }
+}
+
+/* Parse a trained model back through the library's own parser. */
+static st_detect_model *lr_to_model(const eval *e, const lr_model *m)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        perror("audio-eval");
+        exit(1);
+    }
+    lr_write(e, m, f, "", 0);
+    fclose(f);
+    char err[256];
+    st_detect_model *dm = st_detect_model_parse(buf, err, sizeof(err));
+    free(buf);
+    if (!dm) {
+        fprintf(stderr, "audio-eval: trained model does not parse: %s\n", err);
+        exit(1);
+    }
+    return dm;
+}
+
+/* Segment-level accuracy of a model on samples (for the training report). */
+static void segment_report(const eval *e, const lr_model *m, unsigned only_folds,
+                           unsigned only_splits, const char *what)
+{
+    st_detect_model *dm = lr_to_model(e, m);
+    long conf[NCLS][NCLS] = {{0}};
+    st_detect_segment s;
+    memset(&s, 0, sizeof(s));
+    s.duration = 1.0;
+    for (size_t i = 0; i < e->nsamples; i++) {
+        const sample *sm = &e->samples[i];
+        if (!(sm->folds & only_folds) || !(sm->splits & only_splits)) continue;
+        memcpy(s.feat, sm->x, sizeof(s.feat));
+        double c;
+        st_event_kind k = st_detect_model_classify(dm, &e->cfg.detect, &s, &c, NULL);
+        int pc = 0;
+        for (int q = 0; q < NPOS; q++)
+            if (pos_kinds[q] == k) pc = q + 1;
+        conf[sm->label][pc]++;
+    }
+    st_detect_model_free(dm);
+    printf("# segments %s (rows: label none shout scream glass bang; columns: predicted)\n", what);
+    for (int a = 0; a < NCLS; a++)
+        printf("#   %ld %ld %ld %ld %ld\n", conf[a][0], conf[a][1], conf[a][2], conf[a][3],
+               conf[a][4]);
 }
 
 static void prf(long tp, long fp, long fn, double *p, double *r, double *f)
@@ -403,14 +949,16 @@ static void report(const eval *e)
         long tp6 = 0, fp6 = 0, fn6 = 0;
         for (int si = 0; si < NSNR; si++) {
             prf(e->tp[k][si], e->fp[k][si], e->fn[k][si], &p, &r, &f);
-            printf("%s snr=%g precision=%.2f recall=%.2f f1=%.2f\n", pos_classes[k], snrs[si], p, r,
-                   f);
+            printf("%s snr=%g precision=%.2f recall=%.2f f1=%.2f events=%ld\n", pos_classes[k],
+                   snrs[si], p, r, f, e->tp[k][si] + e->fn[k][si]);
             if (snrs[si] >= 6) tp6 += e->tp[k][si], fp6 += e->fp[k][si], fn6 += e->fn[k][si];
         }
         prf(tp6, fp6, fn6, &p, &r, &f);
         printf("%s snr>=6 precision=%.2f recall=%.2f f1=%.2f events=%ld\n", pos_classes[k], p, r, f,
                tp6 + fn6);
     }
+    long all6 = 0;
+    double hall6 = 0;
     for (int k = 0; k < NNEG; k++) {
         long n6 = 0;
         double s6 = 0;
@@ -421,9 +969,15 @@ static void report(const eval *e)
                    h);
             if (snrs[si] >= 6) n6 += e->fa[k][si], s6 += e->neg_s[k][si];
         }
-        printf("%s false_alarms_per_hour=%.1f false_alarms=%ld hours=%.3f\n", neg_classes[k],
-               s6 > 0 ? (double)n6 / (s6 / 3600.0) : 0.0, n6, s6 / 3600.0);
+        /* resolution: one false alarm in the measured time */
+        printf("%s false_alarms_per_hour=%.1f false_alarms=%ld hours=%.3f resolution=%.2f\n",
+               neg_classes[k], s6 > 0 ? (double)n6 / (s6 / 3600.0) : 0.0, n6, s6 / 3600.0,
+               s6 > 0 ? 3600.0 / s6 : 0.0);
+        all6 += n6, hall6 += s6;
     }
+    printf("negatives false_alarms_per_hour=%.2f false_alarms=%ld hours=%.3f resolution=%.2f\n",
+           hall6 > 0 ? (double)all6 / (hall6 / 3600.0) : 0.0, all6, hall6 / 3600.0,
+           hall6 > 0 ? 3600.0 / hall6 : 0.0);
 }
 
 static int is_dir(const char *p)
@@ -451,7 +1005,7 @@ static int resolve_corpus(const char *arg, const char *argv0, char *out, size_t 
         char *s = strrchr(exe, '/');
         if (!s) break;
         *s = 0;
-        snprintf(out, cap, "%s/%s", exe, arg);
+        if ((size_t)snprintf(out, cap, "%s/%s", exe, arg) >= cap) continue;
         if (is_dir(out)) return 0;
     }
     snprintf(out, cap, "%s", arg);
@@ -460,24 +1014,50 @@ static int resolve_corpus(const char *arg, const char *argv0, char *out, size_t 
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: audio-eval [--corpus DIR] [--seed N] [--split all|dev|test] [--dump]\n"
-               "                  [--set KEY=VALUE]...\n"
-               "Mixes the corpus' event clips into its street-ambience beds at SNR 0, 6, 12 and\n"
-               "20 dB (fixed seed), runs the analyser and prints precision, recall and F1 per\n"
-               "class and SNR (onset collar 0.5 s) and false alarms per hour on negatives.\n");
+    fprintf(o,
+            "usage: audio-eval [--corpus DIR] [--seed N] [--dump] [--set KEY=VALUE]...\n"
+            "                  [--cv K | --holdout | --model FILE [--split all|dev|test] |\n"
+            "                   --rules [--split all|dev|test] | --train OUT [--split ...]]\n"
+            "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
+            "                  [--balance B]\n"
+            "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0|1]\n"
+            "Mixes the corpus' event clips into its street-ambience beds at SNR 0, 6, 12 and\n"
+            "20 dB (fixed seed), runs the analyser and prints precision, recall and F1 per\n"
+            "class and SNR (onset collar 0.5 s) and false alarms per hour on negatives.\n"
+            "Default --cv 5: grouped cross-validation of the trained segment classifier\n"
+            "(folds by source group; each fold is scored by a model trained without it).\n"
+            "--holdout trains on the dev half and scores the test half. --train writes a\n"
+            "model trained on every clip (or on --split). --model scores a model file,\n"
+            "--rules the hand-written rules.\n");
+}
+
+static double parse_num(const char *opt, const char *v, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !(x >= lo && x <= hi)) {
+        fprintf(stderr, "audio-eval: %s: '%s' is not a number in [%g, %g]\n", opt, v, lo, hi);
+        exit(2);
+    }
+    return x;
 }
 
 int main(int argc, char **argv)
 {
     static eval e;
-    const char *corpus = "../shared/data/audio";
+    const char *corpus = "../shared/data/audio", *model_path = NULL, *train_out = NULL;
     unsigned long long seed = 20240601;
-    e.split = -1;
+    enum { M_CV, M_HOLDOUT, M_MODEL, M_RULES, M_TRAIN } mode = M_CV;
+    e.split = -1, e.fold = -1, e.nfolds = 5, e.neg_reps = 8, e.l2 = 0.01, e.thr = 0.5,
+    e.balance = 0.5;
+    e.trees = 100, e.depth = 3, e.shrink = 0.1, e.train_reps = 1, e.min_leaf = 5;
     st_analyser_config_default(&e.cfg, RATE);
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--corpus") && i + 1 < argc) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--corpus") && v) {
             corpus = argv[++i];
-        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+        } else if (!strcmp(o, "--seed") && v) {
             char *end;
             errno = 0;
             seed = strtoull(argv[++i], &end, 10);
@@ -485,16 +1065,47 @@ int main(int argc, char **argv)
                 fprintf(stderr, "audio-eval: --seed: '%s' is not a positive integer\n", argv[i]);
                 return 2;
             }
-        } else if (!strcmp(argv[i], "--split") && i + 1 < argc) {
+        } else if (!strcmp(o, "--split") && v) {
             i++;
             e.split = !strcmp(argv[i], "dev") ? 0 : !strcmp(argv[i], "test") ? 1 : -1;
             if (e.split < 0 && strcmp(argv[i], "all")) {
                 usage(stderr);
                 return 2;
             }
-        } else if (!strcmp(argv[i], "--dump")) {
+        } else if (!strcmp(o, "--cv") && v) {
+            mode = M_CV;
+            e.nfolds = (int)parse_num(o, argv[++i], 2, MAXFOLDS);
+        } else if (!strcmp(o, "--holdout")) {
+            mode = M_HOLDOUT;
+        } else if (!strcmp(o, "--model") && v) {
+            mode = M_MODEL, model_path = argv[++i];
+        } else if (!strcmp(o, "--rules")) {
+            mode = M_RULES;
+        } else if (!strcmp(o, "--train") && v) {
+            mode = M_TRAIN, train_out = argv[++i];
+        } else if (!strcmp(o, "--l2") && v) {
+            e.l2 = parse_num(o, argv[++i], 0, 100);
+        } else if (!strcmp(o, "--threshold") && v) {
+            e.thr = parse_num(o, argv[++i], 0.01, 1);
+        } else if (!strcmp(o, "--augment") && v) {
+            e.augment = (int)parse_num(o, argv[++i], 0, 1);
+        } else if (!strcmp(o, "--train-reps") && v) {
+            e.train_reps = (int)parse_num(o, argv[++i], 1, 20);
+        } else if (!strcmp(o, "--trees") && v) {
+            e.trees = (int)parse_num(o, argv[++i], 0, 2000);
+        } else if (!strcmp(o, "--min-leaf") && v) {
+            e.min_leaf = (int)parse_num(o, argv[++i], 1, 1000);
+        } else if (!strcmp(o, "--depth") && v) {
+            e.depth = (int)parse_num(o, argv[++i], 1, 5);
+        } else if (!strcmp(o, "--shrink") && v) {
+            e.shrink = parse_num(o, argv[++i], 0.001, 1);
+        } else if (!strcmp(o, "--balance") && v) {
+            e.balance = parse_num(o, argv[++i], 0, 1);
+        } else if (!strcmp(o, "--neg-reps") && v) {
+            e.neg_reps = (int)parse_num(o, argv[++i], 1, 100);
+        } else if (!strcmp(o, "--dump")) {
             e.dump = 1;
-        } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
+        } else if (!strcmp(o, "--set") && v) {
             char kv[128];
             snprintf(kv, sizeof(kv), "%s", argv[++i]);
             char *eq = strchr(kv, '=');
@@ -502,7 +1113,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "audio-eval: --set %s: unknown key or bad value\n", argv[i]);
                 return 2;
             }
-        } else if (!strcmp(argv[i], "--help")) {
+        } else if (!strcmp(o, "--help")) {
             usage(stdout);
             return 0;
         } else {
@@ -523,13 +1134,93 @@ int main(int argc, char **argv)
         fprintf(stderr, "audio-eval: %s: no street_ambience bed of 2 s or more\n", dir);
         return 1;
     }
-    printf("# corpus %s: %zu clips, %zu beds, seed %llu, split %s\n", dir, e.nclips, nbed, seed,
-           e.split < 0 ? "all"
-           : e.split   ? "test"
-                       : "dev");
-    positive_scenes(&e);
-    negative_scenes(&e);
-    report(&e);
+    static const char *mode_name[] = {"cross-validation", "holdout dev->test", "model", "rules",
+                                      "train"};
+    printf("# corpus %s: %zu clips, %zu beds, seed %llu, mode %s", dir, e.nclips, nbed, seed,
+           mode_name[mode]);
+    if (mode == M_CV) printf(" (%d folds by source group)", e.nfolds);
+    if (mode != M_HOLDOUT) printf(", split %s", e.split < 0 ? "all" : e.split ? "test" : "dev");
+    printf(", negative scenes per clip and SNR %d\n", e.neg_reps);
+    int rc = 0;
+    if (mode == M_RULES) {
+        evaluate(&e);
+        report(&e);
+    } else if (mode == M_MODEL) {
+        char err[512];
+        st_detect_model *m = st_detect_model_load(model_path, err, sizeof(err));
+        if (!m) {
+            fprintf(stderr, "audio-eval: %s\n", err);
+            return 1;
+        }
+        e.cfg.model = m;
+        evaluate(&e);
+        report(&e);
+        st_detect_model_free(m);
+    } else {
+        collect_training(&e, seed);
+        size_t cnt[NCLS] = {0};
+        for (size_t i = 0; i < e.nsamples; i++) cnt[e.samples[i].label]++;
+        printf("# training segments: %zu (none %zu, shout %zu, scream %zu, glass %zu, bang %zu)\n",
+               e.nsamples, cnt[0], cnt[1], cnt[2], cnt[3], cnt[4]);
+        /* the recall ceiling of a segment classifier: positives that have a
+         * candidate segment starting within the collar of their onset */
+        for (int k = 0; k < NPOS; k++) {
+            printf("# candidate at onset, %s by training SNR 0/3/6/9/12/15/20:", pos_classes[k]);
+            for (int si = 0; si < 7; si++) printf(" %ld/%ld", e.cand_hit[k][si], e.cand_all[k][si]);
+            printf("\n");
+        }
+        static lr_model m;
+        if (mode == M_TRAIN) {
+            unsigned excl = e.split >= 0 ? 1u << (1 - e.split) : 0u;
+            size_t n = lr_train(&e, &m, 0, excl);
+            FILE *f = fopen(train_out, "w");
+            if (!f) {
+                fprintf(stderr, "audio-eval: %s: %s\n", train_out, strerror(errno));
+                return 1;
+            }
+            char how[128];
+            snprintf(how, sizeof(how), "--train (seed %llu, split %s)", seed,
+                     e.split < 0 ? "all"
+                     : e.split   ? "test"
+                                 : "dev");
+            lr_write(&e, &m, f, how, n);
+            if (fclose(f)) {
+                fprintf(stderr, "audio-eval: %s: write error\n", train_out);
+                return 1;
+            }
+            segment_report(&e, &m, ~0u, ~0u, "training fit (resubstitution)");
+            printf("# wrote %s\n", train_out);
+        } else if (mode == M_HOLDOUT) {
+            size_t n = lr_train(&e, &m, 0, 1u << 1);
+            printf("# holdout: trained on %zu segments of scenes with dev clips only\n", n);
+            segment_report(&e, &m, ~0u, 1u << 1, "test half");
+            st_detect_model *dm = lr_to_model(&e, &m);
+            e.cfg.model = dm;
+            e.split = 1;
+            e.rng = seed;
+            evaluate(&e);
+            st_detect_model_free(dm);
+            report(&e);
+        } else {
+            /* with --split, cross-validate within that half only */
+            unsigned excl_split = e.split >= 0 ? 1u << (1 - e.split) : 0u;
+            for (int k = 0; k < e.nfolds; k++) {
+                size_t n = lr_train(&e, &m, 1u << k, excl_split);
+                char what[64];
+                snprintf(what, sizeof(what), "fold %d held out", k);
+                printf("# fold %d: trained on %zu segments of scenes without fold %d\n", k, n, k);
+                segment_report(&e, &m, 1u << k, ~0u, what);
+                st_detect_model *dm = lr_to_model(&e, &m);
+                e.cfg.model = dm;
+                e.fold = k;
+                e.rng = seed + (uint64_t)k;
+                evaluate(&e);
+                st_detect_model_free(dm);
+            }
+            report(&e);
+        }
+    }
     for (size_t i = 0; i < e.nclips; i++) free(e.clips[i].x);
-    return 0;
+    free(e.samples);
+    return rc;
 }

@@ -14,9 +14,12 @@ typedef struct st_analyser_config {
     double cal_db; /* calibration offset (see st_level_result) for this microphone */
     double ring_s; /* ring buffer length in seconds (0.05..2); the only place samples live */
     st_detect_params detect;
+    const st_detect_model *model; /* trained event classifier (borrowed, must outlive the
+                                   * analyser); NULL uses the hand-written rules */
 } st_analyser_config;
 
-/* Defaults: cal_db 100 (a full-scale square wave reads 100 dB), ring 0.25 s. */
+/* Defaults: cal_db 100 (a full-scale square wave reads 100 dB), ring 0.25 s,
+ * no model (rules). */
 void st_analyser_config_default(st_analyser_config *c, double fs);
 
 /* Results of one second of input (the last may be shorter). Plain data. */

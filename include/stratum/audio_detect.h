@@ -34,6 +34,7 @@ typedef struct st_detect_params {
     double
         max_pitch_stability; /* voice, not horn/siren/instrument: share of steady-F0 frame pairs */
     double min_confidence;   /* events below this confidence are dropped */
+    double onset_within_db;  /* a segment starts at its first frame within this of its peak */
 } st_detect_params;
 
 void st_detect_params_default(st_detect_params *p);
@@ -52,19 +53,55 @@ typedef struct st_audio_event {
     double confidence; /* 0..1 */
 } st_audio_event;
 
-/* Per-segment summary, exposed for evaluation and docs (plain data). */
+/* Number of entries of the per-segment feature vector (st_detect_segment.feat)
+ * that the trained classifier sees; st_detect_feature_name names them. */
+#define ST_DETECT_NFEAT 42
+
+/* Per-segment summary, exposed for evaluation, training and docs (plain data). */
 typedef struct st_detect_segment {
     double start, end, duration;
     double peak_prominence_db, attack_db, decay_db;
     double voiced_frac, voiced_run_s, median_f0, pitch_stability;
     double hf_ratio_db, centroid_hz, flatness;
+    double feat[ST_DETECT_NFEAT]; /* statistics over the segment's frames, see docs/audio.md */
 } st_detect_segment;
+
+/* Name of feature i of st_detect_segment.feat ("log_duration", ...); NULL past the end. */
+const char *st_detect_feature_name(size_t i);
+
+/* A trained segment classifier: multinomial logistic regression over the
+ * standardised feature vector, classes none/shout/scream/glass/bang, one
+ * probability threshold per event class. Opaque; read from the text format
+ * documented in docs/audio.md (data/audio-model.txt in the repository). */
+typedef struct st_detect_model st_detect_model;
+
+/* Parse a model from text (borrowed, NUL-terminated). NULL + errno (EINVAL,
+ * ENOMEM) on failure, with one line "line N: why" in err (errcap bytes). The
+ * feature names must be exactly those of this library, in order. */
+st_detect_model *st_detect_model_parse(const char *text, char *err, size_t errcap);
+/* Read and parse a model file (path borrowed); as st_detect_model_parse, and
+ * the error line starts with the path. */
+st_detect_model *st_detect_model_load(const char *path, char *err, size_t errcap);
+void st_detect_model_free(st_detect_model *m);
+
+/* Classify one segment summary with model m (both borrowed): the most
+ * probable class if it is an event class whose probability reaches its
+ * threshold, else ST_EV_NONE; the probability goes to *conf. If prob is not
+ * NULL it receives the ST_DETECT_NCLASS class probabilities (none, shout,
+ * scream, glass, bang). Segments outside min_event_s..max_event_s of p are
+ * ST_EV_NONE. Allocates nothing. */
+#define ST_DETECT_NCLASS 5
+st_event_kind st_detect_model_classify(const st_detect_model *m, const st_detect_params *p,
+                                       const st_detect_segment *s, double *conf, double *prob);
 
 typedef struct st_detect st_detect; /* opaque */
 
-/* Detector for frames of frame_s seconds with parameters p (copied).
- * NULL + errno (EINVAL, ENOMEM). */
+/* Detector for frames of frame_s seconds with parameters p (copied) and an
+ * optional trained model (borrowed, must outlive the detector; NULL uses the
+ * hand-written rules of st_detect_classify). NULL + errno (EINVAL, ENOMEM). */
 st_detect *st_detect_new(const st_detect_params *p, double frame_s);
+st_detect *st_detect_new_with_model(const st_detect_params *p, double frame_s,
+                                    const st_detect_model *model);
 void st_detect_free(st_detect *d);
 
 /* Feed one frame's features (borrowed) ending at time t (s). If seg is not

@@ -10,6 +10,7 @@
 #define ST_FEAT_LO_HZ     62.5
 #define ST_FEAT_HI_HZ     7000.0
 #define ST_FEAT_SUBBLOCKS 8 /* onset sub-blocks per frame (4 ms each) */
+#define ST_FEAT_NOCT      7 /* octave bands of the spectral envelope, 62.5 Hz to 7 kHz */
 
 /* Features of one frame (about 32 ms). Plain data. */
 typedef struct st_frame_features {
@@ -23,6 +24,10 @@ typedef struct st_frame_features {
     double voicing;     /* YIN voicing confidence 1 - d'(tau), 0..1 (0 when unvoiced) */
     double harmonicity; /* periodicity strength 1 - min d'(tau), 0..1, even if unvoiced */
     double onset_db;    /* largest rise of a 4 ms block's energy over the previous 40 ms */
+    /* coarse spectral envelope: power in the octaves 62.5-125, 125-250, ...,
+     * 2-4 kHz and 4-7 kHz relative to the total of the analysis band, dB
+     * (floored at -60) */
+    double oct_db[ST_FEAT_NOCT];
 } st_frame_features;
 
 typedef struct st_features st_features; /* opaque: FFT plan, window and history */

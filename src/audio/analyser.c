@@ -1,6 +1,7 @@
 /* Edge audio analyser: levels, bands, features and events per second from a sample stream. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,8 @@ st_analyser *st_analyser_new(const st_analyser_config *c)
     if (!(a->feat = st_features_new(a->fa, a->fp))) goto fail;
     a->flen = st_features_frame_len(a->feat);
     a->plen = st_features_pitch_len(a->feat);
-    if (!(a->det = st_detect_new(&c->detect, (double)a->flen / a->fa))) goto fail;
+    if (!(a->det = st_detect_new_with_model(&c->detect, (double)a->flen / a->fa, c->model)))
+        goto fail;
     a->fbuf = calloc(a->flen, sizeof(float));
     a->pring = calloc(a->plen, sizeof(float));
     a->pframe = calloc(a->plen, sizeof(float));
@@ -141,18 +143,22 @@ static void handle_detect(st_analyser *a, int closed, const st_detect_segment *s
 static void feed_frames(st_analyser *a, const float *xf, size_t nf, const float *xp, size_t np)
 {
     /* Pitch samples go into their ring first: a frame uses the latest plen. */
-    for (size_t i = 0; i < np; i++) {
-        a->pring[a->ppos] = xp[i];
-        a->ppos = (a->ppos + 1) % a->plen;
+    while (np > 0) {
+        size_t k = a->plen - a->ppos < np ? a->plen - a->ppos : np;
+        memcpy(a->pring + a->ppos, xp, k * sizeof(float));
+        a->ppos = (a->ppos + k) % a->plen;
+        xp += k, np -= k;
     }
-    for (size_t i = 0; i < nf; i++) {
-        a->fbuf[a->fpos++] = xf[i];
-        a->fa_count++;
-        if (a->fpos < a->flen) continue;
+    while (nf > 0) {
+        size_t k = a->flen - a->fpos < nf ? a->flen - a->fpos : nf;
+        memcpy(a->fbuf + a->fpos, xf, k * sizeof(float));
+        a->fpos += k, a->fa_count += (long)k;
+        xf += k, nf -= k;
+        if (a->fpos < a->flen) break;
         a->fpos = 0;
-        size_t k = a->plen - a->ppos;
-        memcpy(a->pframe, a->pring + a->ppos, k * sizeof(float));
-        memcpy(a->pframe + k, a->pring, a->ppos * sizeof(float));
+        size_t r = a->plen - a->ppos;
+        memcpy(a->pframe, a->pring + a->ppos, r * sizeof(float));
+        memcpy(a->pframe + r, a->pring, a->ppos * sizeof(float));
         st_frame_features f;
         st_features_compute(a->feat, a->fbuf, a->pframe, &f);
         st_detect_segment seg;
@@ -192,6 +198,26 @@ static void drain(st_analyser *a, int all)
     }
 }
 
+/* Number of NaN/inf among n samples, four lanes at a time (|v| <= FLT_MAX is
+ * false exactly for them). */
+static size_t count_nonfinite(const float *x, size_t n)
+{
+    typedef float v4f __attribute__((vector_size(16)));
+    typedef int v4i __attribute__((vector_size(16)));
+    const v4f big = {FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX};
+    v4i ok = {0, 0, 0, 0};
+    size_t i = 0, bad = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f v;
+        memcpy(&v, x + i, sizeof(v));
+        v = (v4f)((v4i)v & 0x7fffffff);
+        ok += v <= big; /* true is -1 */
+    }
+    bad = i - (size_t)(-(ok[0] + ok[1] + ok[2] + ok[3]));
+    for (; i < n; i++) bad += !isfinite(x[i]);
+    return bad;
+}
+
 int st_analyser_push(st_analyser *a, const float *x, size_t n)
 {
     while (n > 0) {
@@ -201,11 +227,10 @@ int st_analyser_push(st_analyser *a, const float *x, size_t n)
         if (k > room) k = room;
         if (k > BLOCK) k = BLOCK;
         float *dst = a->ring + a->head;
-        for (size_t i = 0; i < k; i++) {
-            float v = x[i];
-            if (!isfinite(v)) v = 0.0f, a->bad++;
-            dst[i] = v;
-        }
+        memcpy(dst, x, k * sizeof(float));
+        if (count_nonfinite(dst, k))
+            for (size_t i = 0; i < k; i++)
+                if (!isfinite(dst[i])) dst[i] = 0.0f, a->bad++;
         a->head = (a->head + k) % a->cap;
         a->fill += k;
         x += k, n -= k;

@@ -8,16 +8,24 @@
 #include "stratum/audio_bands.h"
 #include "stratum/audio_biquad.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_X86_FMA_PATH 1
+#endif
+
 /* Four filter lanes per vector (GCC/Clang vector extension: SSE on x86-64, NEON
  * on ARM, plain code elsewhere). */
 typedef float v4f __attribute__((vector_size(16)));
 
 #define MAX_GROUPS 3
 #define LP_NONE    (-1)
+#define FIR_LEN    6 /* history of the shared numerators (sixth order) */
 
 typedef struct group {
     v4f b0[3], b1[3], b2[3], a1[3], a2[3]; /* three sections, four lanes */
     v4f x1, x2, y1[3], y2[3];              /* direct form I history */
+    v4f lpmask;                            /* all-ones bits in the low-pass lane */
+    float gain[4];                         /* all-pole path: product of the numerators' gains b0 */
     int band[4];                           /* band index per lane, -1 unused / LP */
     double sum[4];                         /* sum of squares per lane this period */
 } group;
@@ -29,6 +37,7 @@ typedef struct ladder_level {
     st_biquad lp[3];       /* for st_bands_response_db */
     int phase;             /* decimation phase (keep when 0) */
     long count;            /* samples this period */
+    float hist[FIR_LEN];   /* all-pole path: last input samples, oldest first */
     float *out;            /* decimated output of the last call */
     size_t nout;
     group g[MAX_GROUPS];
@@ -40,6 +49,9 @@ struct st_bands {
     int band_level[ST_BANDS_N]; /* -1 if unavailable */
     st_biquad bq[ST_BANDS_N][3];
     ladder_level lv[ST_BANDS_MAX_LEVEL + 1];
+    int fma;                                 /* run the x86 FMA all-pole path */
+    float xin[FIR_LEN + ST_BANDS_MAX_BLOCK]; /* scratch: input behind its history */
+    float bp[ST_BANDS_MAX_BLOCK], lp[ST_BANDS_MAX_BLOCK], lpo[ST_BANDS_MAX_BLOCK];
 };
 
 static const int nominal[ST_BANDS_N] = {25,   32,   40,   50,   63,   80,   100,  125,  160,
@@ -86,12 +98,22 @@ static void design_edges(size_t i, double *fl, double *fu)
     *fu = fm * k;
 }
 
-static void set_lane(group *g, int lane, const st_biquad q[3])
+static void set_lane(group *g, int lane, const st_biquad q[3], int is_lp)
 {
+    double gain = 1.0;
     for (int k = 0; k < 3; k++) {
         g->b0[k][lane] = (float)q[k].b0, g->b1[k][lane] = (float)q[k].b1;
         g->b2[k][lane] = (float)q[k].b2, g->a1[k][lane] = (float)q[k].a1;
         g->a2[k][lane] = (float)q[k].a2;
+        gain *= q[k].b0;
+    }
+    g->gain[lane] = (float)gain;
+    if (is_lp) {
+        union {
+            float f;
+            unsigned u;
+        } ones = {.u = ~0u};
+        g->lpmask[lane] = ones.f;
     }
 }
 
@@ -111,6 +133,9 @@ st_bands *st_bands_new(double fs)
         goto fail;
     }
     b->fs = fs;
+#ifdef HAVE_X86_FMA_PATH
+    b->fma = __builtin_cpu_supports("avx") && __builtin_cpu_supports("fma");
+#endif
     /* Assign each band to the deepest level whose rate r has fu <= r / 4 (level 0
      * accepts fu <= 0.45 fs): every band then runs at a similar normalised
      * frequency, so single-precision sections stay well conditioned. */
@@ -139,7 +164,7 @@ st_bands *st_bands_new(double fs)
                 errno = EINVAL;
                 goto fail;
             }
-            set_lane(&lv->g[lane / 4], lane % 4, b->bq[i]);
+            set_lane(&lv->g[lane / 4], lane % 4, b->bq[i], 0);
             lv->g[lane / 4].band[lane % 4] = (int)i;
             lane++;
         }
@@ -149,11 +174,12 @@ st_bands *st_bands_new(double fs)
                 errno = EINVAL;
                 goto fail;
             }
+            lane = (lane / 4) * 4 + 3; /* the low-pass takes lane 3 of a group */
             /* Anti-aliasing low-pass at 0.4 of the next rate (0.2 of this one):
              * flat to the top band edge of the next level (a quarter of its rate),
              * and about 60 dB down where components would fold onto it. */
             st_biquad_butter_lowpass6(lv->lp, 0.2 * lv->rate, lv->rate);
-            set_lane(&lv->g[lane / 4], lane % 4, lv->lp);
+            set_lane(&lv->g[lane / 4], lane % 4, lv->lp, 1);
             lv->lp_group = lane / 4, lv->lp_lane = lane % 4;
             lane++;
         }
@@ -180,8 +206,9 @@ int st_bands_class1(const st_bands *b, size_t i)
     return edge(i, 1) <= 0.25 * b->lv[b->band_level[i]].rate;
 }
 
-/* Run one level over n samples of x; write decimated samples into the next level. */
-static void run_level(ladder_level *lv, ladder_level *next, const float *x, size_t n)
+/* Run one level over n samples of x; write decimated samples into the next level.
+ * Portable path: direct form I sections in the GCC/Clang vector extension. */
+static void run_level_df1(ladder_level *lv, ladder_level *next, const float *x, size_t n)
 {
     size_t m = 0;
     for (int gi = 0; gi < lv->ngroups; gi++) {
@@ -226,6 +253,84 @@ static void run_level(ladder_level *lv, ladder_level *next, const float *x, size
     lv->count += (long)n;
 }
 
+#ifdef HAVE_X86_FMA_PATH
+/* x86 path with fused multiply-add (AVX2-era CPUs). Every section of a lane
+ * is b0 (1 + c1 z^-1 + c2 z^-2) / (1 + a1 z^-1 + a2 z^-2) with zeros fixed by
+ * the design: (1 - z^-2) for the band-passes, (1 + z^-1)^2 for the low-pass.
+ * So the three numerators of a lane are one FIR shared by every lane of its
+ * kind, (1 - z^-2)^3 or (1 + z^-1)^6, computed once per level over the block
+ * (four samples at a time), their gains b0 fold into one factor applied to
+ * the results, and the recursive loop runs only the poles: two fused
+ * multiply-adds per section, with a loop-carried dependency of one. */
+#define FMA_TARGET __attribute__((target("avx,fma")))
+
+/* The poles of one group over n samples; the low-pass, if any, is lane 3. */
+FMA_TARGET static inline __attribute__((always_inline)) void
+poles_fma(group *g, const float *bp, const float *lp, float *lpo, size_t n, const int with_lp)
+{
+    __m128 a10 = (__m128)g->a1[0], a20 = (__m128)g->a2[0], a11 = (__m128)g->a1[1];
+    __m128 a21 = (__m128)g->a2[1], a12 = (__m128)g->a1[2], a22 = (__m128)g->a2[2];
+    __m128 ya1 = (__m128)g->y1[0], ya2 = (__m128)g->y2[0], yb1 = (__m128)g->y1[1];
+    __m128 yb2 = (__m128)g->y2[1], yc1 = (__m128)g->y1[2], yc2 = (__m128)g->y2[2];
+    __m128 acc = _mm_setzero_ps();
+    for (size_t i = 0; i < n; i++) {
+        __m128 in = _mm_broadcast_ss(bp + i);
+        if (with_lp) in = _mm_blend_ps(in, _mm_broadcast_ss(lp + i), 8);
+        __m128 ya = _mm_fnmadd_ps(a10, ya1, _mm_fnmadd_ps(a20, ya2, in));
+        __m128 yb = _mm_fnmadd_ps(a11, yb1, _mm_fnmadd_ps(a21, yb2, ya));
+        __m128 yc = _mm_fnmadd_ps(a12, yc1, _mm_fnmadd_ps(a22, yc2, yb));
+        ya2 = ya1, ya1 = ya, yb2 = yb1, yb1 = yb, yc2 = yc1, yc1 = yc;
+        acc = _mm_fmadd_ps(yc, yc, acc);
+        if (with_lp) lpo[i] = _mm_cvtss_f32(_mm_shuffle_ps(yc, yc, 0xFF));
+    }
+    g->y1[0] = (v4f)ya1, g->y2[0] = (v4f)ya2, g->y1[1] = (v4f)yb1, g->y2[1] = (v4f)yb2;
+    g->y1[2] = (v4f)yc1, g->y2[2] = (v4f)yc2;
+    v4f s = (v4f)acc;
+    for (int k = 0; k < 4; k++) g->sum[k] += (double)g->gain[k] * g->gain[k] * s[k];
+}
+
+FMA_TARGET static void run_level_fma(st_bands *b, ladder_level *lv, ladder_level *next,
+                                     const float *x, size_t n)
+{
+    float *restrict xin = b->xin, *restrict bp = b->bp, *restrict lp = b->lp;
+    memcpy(xin, lv->hist, sizeof(lv->hist));
+    memcpy(xin + FIR_LEN, x, n * sizeof(float));
+    size_t i = 0;
+    const __m128 k3 = _mm_set1_ps(3.0f), k6 = _mm_set1_ps(6.0f), k15 = _mm_set1_ps(15.0f);
+    const __m128 k20 = _mm_set1_ps(20.0f);
+    for (; i + 4 <= n; i += 4) { /* h[6] is x[i], h[0] is x[i - 6] */
+        const float *h = xin + i;
+        __m128 h0 = _mm_loadu_ps(h), h1 = _mm_loadu_ps(h + 1), h2 = _mm_loadu_ps(h + 2);
+        __m128 h3 = _mm_loadu_ps(h + 3), h4 = _mm_loadu_ps(h + 4), h5 = _mm_loadu_ps(h + 5);
+        __m128 h6 = _mm_loadu_ps(h + 6);
+        _mm_storeu_ps(bp + i, _mm_fmadd_ps(k3, _mm_sub_ps(h2, h4), _mm_sub_ps(h6, h0)));
+        __m128 l = _mm_fmadd_ps(k6, _mm_add_ps(h5, h1), _mm_add_ps(h6, h0));
+        l = _mm_fmadd_ps(k15, _mm_add_ps(h4, h2), l);
+        _mm_storeu_ps(lp + i, _mm_fmadd_ps(k20, h3, l));
+    }
+    for (; i < n; i++) {
+        const float *h = xin + i;
+        bp[i] = (h[6] - h[0]) + 3.0f * (h[2] - h[4]);
+        lp[i] = (h[6] + h[0]) + 6.0f * (h[5] + h[1]) + 15.0f * (h[4] + h[2]) + 20.0f * h[3];
+    }
+    memcpy(lv->hist, xin + n, sizeof(lv->hist));
+    for (int gi = 0; gi < lv->ngroups; gi++) {
+        group *g = &lv->g[gi];
+        if (!(next && lv->lp_group == gi)) {
+            poles_fma(g, bp, lp, NULL, n, 0);
+            continue;
+        }
+        poles_fma(g, bp, lp, b->lpo, n, 1);
+        size_t m = 0;
+        float gl = g->gain[3];
+        for (size_t k = (size_t)lv->phase; k < n; k += 2) next->out[m++] = gl * b->lpo[k];
+        lv->phase = (int)(((size_t)lv->phase + n) & 1);
+        next->nout = m;
+    }
+    lv->count += (long)n;
+}
+#endif
+
 int st_bands_process(st_bands *b, const float *x, size_t n)
 {
     if (n > ST_BANDS_MAX_BLOCK) return -EINVAL;
@@ -234,7 +339,12 @@ int st_bands_process(st_bands *b, const float *x, size_t n)
     for (int l = 0; l < b->nlevels; l++) {
         ladder_level *next = l + 1 < b->nlevels ? &b->lv[l + 1] : NULL;
         if (next) next->nout = 0;
-        run_level(&b->lv[l], next, in, nin);
+#ifdef HAVE_X86_FMA_PATH
+        if (b->fma)
+            run_level_fma(b, &b->lv[l], next, in, nin);
+        else
+#endif
+            run_level_df1(&b->lv[l], next, in, nin);
         if (!next) break;
         in = next->out;
         nin = next->nout;

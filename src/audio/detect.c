@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,20 @@
 #include "stratum/audio_detect.h"
 
 #define MAXF 512 /* frames stored per segment (~16 s at 32 ms) */
+
+/* Frame quantities summarised per segment (mean, spread, maximum). */
+enum {
+    FQ_CENTROID, /* log2(centroid / 1 kHz) */
+    FQ_FLATNESS, /* log10 flatness */
+    FQ_FLUX,
+    FQ_ROLLOFF, /* log2(roll-off / 1 kHz) */
+    FQ_HF,      /* hf_ratio_db */
+    FQ_HARM,
+    FQ_VOICING, /* 0 for unvoiced frames */
+    FQ_PROM,    /* level above the background, dB */
+    FQ_ONSET,
+    FQ_N
+};
 
 /* The parameter table drives defaults, parsing, ranges and listing. */
 typedef struct param_def {
@@ -33,7 +48,7 @@ static const param_def params[] = {
     P(min_voiced_run_s, 0.1, 0.0, 5.0),   P(scream_f0_hz, 400.0, 100.0, 1100.0),
     P(scream_run_s, 0.3, 0.0, 5.0),       P(shout_f0_hz, 250.0, 60.0, 1100.0),
     P(shout_hf_db, -5.0, -40.0, 40.0),    P(max_pitch_stability, 0.9, 0.0, 1.0),
-    P(min_confidence, 0.5, 0.0, 1.0),
+    P(min_confidence, 0.5, 0.0, 1.0),     P(onset_within_db, 10.0, 1.0, 80.0),
 };
 #undef P
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
@@ -75,7 +90,7 @@ struct st_detect {
     double T;            /* frame period */
     double a_up, a_down; /* background smoothing factors per frame */
     double bg;
-    int have_bg;
+    int have_bg, have_oct_bg;
     /* open segment */
     int open;
     double seg_start, last_active;
@@ -84,6 +99,13 @@ struct st_detect {
     double prev_f0;
     double attack, peak_prom;
     double w_sum, hf_sum, cen_sum, flat_sum;
+    /* power-weighted statistics of the frame quantities (FQ_*) over active frames */
+    double q_w, q_s[FQ_N], q_ss[FQ_N], q_max[FQ_N];
+    double lf0_s, lf0_ss, lf0_min, lf0_max; /* log2 F0 over voiced frames */
+    double oct_s[ST_FEAT_NOCT];             /* power-weighted octave envelope */
+    double oct_bg[ST_FEAT_NOCT];            /* background level per octave, dB */
+    double oct_p[ST_FEAT_NOCT];             /* power-weighted octave prominence */
+    const st_detect_model *model;           /* borrowed, NULL for the rules */
     float lev[MAXF];
     float f0[MAXF];
     size_t nf0;
@@ -98,6 +120,12 @@ struct st_detect {
 
 st_detect *st_detect_new(const st_detect_params *p, double frame_s)
 {
+    return st_detect_new_with_model(p, frame_s, NULL);
+}
+
+st_detect *st_detect_new_with_model(const st_detect_params *p, double frame_s,
+                                    const st_detect_model *model)
+{
     st_detect *d = calloc(1, sizeof(*d));
     if (!d) return NULL;
     if (!p || !(frame_s > 0.001 && frame_s < 1.0)) {
@@ -105,6 +133,7 @@ st_detect *st_detect_new(const st_detect_params *p, double frame_s)
         goto fail;
     }
     d->p = *p;
+    d->model = model;
     d->T = frame_s;
     d->a_up = 1.0 - exp(-frame_s / p->bg_up_s);
     d->a_down = 1.0 - exp(-frame_s / p->bg_down_s);
@@ -203,11 +232,77 @@ static void offer(st_detect *d, const st_audio_event *e)
     d->have_pending = 1;
 }
 
+/* The classifier's feature vector: statistics over the segment's frames (see
+ * the names table and docs/audio.md). Everything is finite for any input. */
+static void segment_features(const st_detect *d, st_detect_segment *s)
+{
+    double *x = s->feat, mean[FQ_N], sd[FQ_N];
+    for (int j = 0; j < FQ_N; j++) {
+        mean[j] = d->q_w > 0 ? d->q_s[j] / d->q_w : 0.0;
+        double var = d->q_w > 0 ? d->q_ss[j] / d->q_w - mean[j] * mean[j] : 0.0;
+        sd[j] = var > 0 ? sqrt(var) : 0.0;
+    }
+    size_t nv = d->nvoiced;
+    double lf0 = nv ? d->lf0_s / (double)nv : 0.0;
+    double lvar = nv ? d->lf0_ss / (double)nv - lf0 * lf0 : 0.0;
+    x[0] = log10(s->duration > 0.01 ? s->duration : 0.01);
+    x[1] = s->peak_prominence_db;
+    x[2] = s->attack_db > -20.0 ? s->attack_db : -20.0;
+    x[3] = s->decay_db;
+    x[4] = s->voiced_frac;
+    x[5] = s->voiced_run_s;
+    x[6] = s->median_f0 > 0 ? log2(s->median_f0 / 100.0) : 0.0;
+    x[7] = lvar > 0 ? 12.0 * sqrt(lvar) : 0.0;          /* F0 spread, semitones */
+    x[8] = nv ? 12.0 * (d->lf0_max - d->lf0_min) : 0.0; /* F0 range, semitones */
+    x[9] = s->pitch_stability;
+    x[10] = mean[FQ_HF], x[11] = sd[FQ_HF], x[12] = d->q_max[FQ_HF];
+    x[13] = mean[FQ_CENTROID], x[14] = sd[FQ_CENTROID], x[15] = d->q_max[FQ_CENTROID];
+    x[16] = mean[FQ_FLATNESS], x[17] = d->q_max[FQ_FLATNESS];
+    x[18] = mean[FQ_FLUX], x[19] = d->q_max[FQ_FLUX];
+    x[20] = mean[FQ_ROLLOFF], x[21] = sd[FQ_ROLLOFF];
+    x[22] = mean[FQ_HARM], x[23] = d->q_max[FQ_HARM];
+    x[24] = mean[FQ_VOICING];
+    x[25] = sd[FQ_PROM];
+    x[26] = d->q_max[FQ_ONSET] > -20.0 ? d->q_max[FQ_ONSET] : -20.0;
+    x[27] = d->nf ? (double)d->nactive / (double)d->nf : 0.0;
+    for (int o = 0; o < ST_FEAT_NOCT; o++) {
+        x[28 + o] = d->q_w > 0 ? d->oct_s[o] / d->q_w : -60.0;
+        x[35 + o] = d->q_w > 0 ? d->oct_p[o] / d->q_w : 0.0;
+    }
+}
+
+static const char *const feat_names[] = {
+    "log_duration",   "peak_prominence_db", "attack_db",       "decay_db",        "voiced_frac",
+    "voiced_run_s",   "f0_log2_100hz",      "f0_spread_st",    "f0_range_st",     "pitch_stability",
+    "hf_mean_db",     "hf_sd_db",           "hf_max_db",       "centroid_mean",   "centroid_sd",
+    "centroid_max",   "flatness_mean",      "flatness_max",    "flux_mean",       "flux_max",
+    "rolloff_mean",   "rolloff_sd",         "harm_mean",       "harm_max",        "voicing_mean",
+    "level_sd_db",    "onset_max_db",       "active_frac",     "oct_62_db",       "oct_125_db",
+    "oct_250_db",     "oct_500_db",         "oct_1k_db",       "oct_2k_db",       "oct_4k_db",
+    "oct_62_prom_db", "oct_125_prom_db",    "oct_250_prom_db", "oct_500_prom_db", "oct_1k_prom_db",
+    "oct_2k_prom_db", "oct_4k_prom_db",
+};
+_Static_assert(sizeof(feat_names) / sizeof(feat_names[0]) == ST_DETECT_NFEAT,
+               "one name per feature");
+
+const char *st_detect_feature_name(size_t i)
+{
+    return i < ST_DETECT_NFEAT ? feat_names[i] : NULL;
+}
+
 static void close_segment(st_detect *d, st_detect_segment *seg, int *closed)
 {
     st_detect_segment s;
     memset(&s, 0, sizeof(s));
-    s.start = d->seg_start;
+    /* The onset is the first frame within onset_within_db of the segment's
+     * peak: a quieter bed transient just before a loud event (closer than
+     * gap_s) must not move the event's start. */
+    size_t nl0 = d->nf < MAXF ? d->nf : MAXF, first = 0;
+    float lpk = -1e30f;
+    for (size_t i = 0; i < nl0; i++)
+        if (d->lev[i] > lpk) lpk = d->lev[i];
+    while (first + 1 < nl0 && d->lev[first] < lpk - (float)d->p.onset_within_db) first++;
+    s.start = d->seg_start + (double)first * d->T;
     s.end = d->last_active;
     s.duration = s.end - s.start;
     s.peak_prominence_db = d->peak_prom;
@@ -238,11 +333,13 @@ static void close_segment(st_detect *d, st_detect_segment *seg, int *closed)
         s.centroid_hz = d->cen_sum / d->w_sum;
         s.flatness = d->flat_sum / d->w_sum;
     }
+    segment_features(d, &s);
     d->open = 0;
     if (seg) *seg = s;
     if (closed) *closed = 1;
     double conf;
-    st_event_kind k = st_detect_classify(&d->p, &s, &conf);
+    st_event_kind k = d->model ? st_detect_model_classify(d->model, &d->p, &s, &conf, NULL)
+                               : st_detect_classify(&d->p, &s, &conf);
     if (k == ST_EV_NONE || conf < d->p.min_confidence) return;
     st_audio_event e = {k, s.start, s.end, conf};
     offer(d, &e);
@@ -281,6 +378,10 @@ void st_detect_push(st_detect *d, const st_frame_features *f, double t, st_detec
             d->attack = -100.0;
             d->peak_prom = 0;
             d->w_sum = d->hf_sum = d->cen_sum = d->flat_sum = 0;
+            d->q_w = 0;
+            for (int j = 0; j < FQ_N; j++) d->q_s[j] = d->q_ss[j] = 0, d->q_max[j] = -1e300;
+            d->lf0_s = d->lf0_ss = 0, d->lf0_min = 1e300, d->lf0_max = -1e300;
+            for (int o = 0; o < ST_FEAT_NOCT; o++) d->oct_s[o] = d->oct_p[o] = 0;
         }
         d->last_active = t;
         d->nactive++;
@@ -291,7 +392,31 @@ void st_detect_push(st_detect *d, const st_frame_features *f, double t, st_detec
         d->hf_sum += w * f->hf_ratio_db;
         d->cen_sum += w * f->centroid_hz;
         d->flat_sum += w * f->flatness;
+        double q[FQ_N];
+        q[FQ_CENTROID] = log2((f->centroid_hz > 1.0 ? f->centroid_hz : 1.0) / 1000.0);
+        q[FQ_FLATNESS] = log10(f->flatness + 1e-6);
+        q[FQ_FLUX] = f->flux;
+        q[FQ_ROLLOFF] = log2((f->rolloff_hz > 1.0 ? f->rolloff_hz : 1.0) / 1000.0);
+        q[FQ_HF] = f->hf_ratio_db;
+        q[FQ_HARM] = f->harmonicity;
+        q[FQ_VOICING] = voiced ? f->voicing : 0.0;
+        q[FQ_PROM] = prom;
+        q[FQ_ONSET] = f->onset_db;
+        d->q_w += w;
+        for (int o = 0; o < ST_FEAT_NOCT; o++) {
+            d->oct_s[o] += w * f->oct_db[o];
+            d->oct_p[o] += w * (L + f->oct_db[o] - d->oct_bg[o]);
+        }
+        for (int j = 0; j < FQ_N; j++) {
+            d->q_s[j] += w * q[j];
+            d->q_ss[j] += w * q[j] * q[j];
+            if (q[j] > d->q_max[j]) d->q_max[j] = q[j];
+        }
         if (voiced) {
+            double l2 = log2(f->f0_hz);
+            d->lf0_s += l2, d->lf0_ss += l2 * l2;
+            if (l2 < d->lf0_min) d->lf0_min = l2;
+            if (l2 > d->lf0_max) d->lf0_max = l2;
             d->nvoiced++;
             d->run++;
             if (d->run > d->maxrun) d->maxrun = d->run;
@@ -317,6 +442,14 @@ void st_detect_push(st_detect *d, const st_frame_features *f, double t, st_detec
     /* Background: follows falls quickly and rises slowly, so it sits near the
      * quieter moments of the bed (a simple minimum-statistics tracker). */
     d->bg += (L - d->bg) * (L < d->bg ? d->a_down : d->a_up);
+    /* the same tracker per octave (level of the octave = frame level plus
+     * its share of the spectrum): the event's prominence per octave */
+    for (int o = 0; o < ST_FEAT_NOCT; o++) {
+        double lo = L + f->oct_db[o];
+        if (!d->have_oct_bg) d->oct_bg[o] = lo;
+        d->oct_bg[o] += (lo - d->oct_bg[o]) * (lo < d->oct_bg[o] ? d->a_down : d->a_up);
+    }
+    d->have_oct_bg = 1;
 }
 
 void st_detect_flush(st_detect *d, st_detect_segment *seg, int *closed)
@@ -341,4 +474,271 @@ double st_detect_take_crowd(st_detect *d)
     double c = d->crowd_frames ? (double)d->crowd_hits / (double)d->crowd_frames : 0.0;
     d->crowd_frames = d->crowd_hits = 0;
     return c;
+}
+
+/* ---- trained classifier ---- */
+
+static const char *const class_names[ST_DETECT_NCLASS] = {"none", "shout", "scream", "glass",
+                                                          "bang"};
+static const st_event_kind class_kinds[ST_DETECT_NCLASS] = {ST_EV_NONE, ST_EV_SHOUT, ST_EV_SCREAM,
+                                                            ST_EV_GLASS, ST_EV_BANG};
+
+#define MAX_TREES 4000
+#define MAX_NODES 255 /* per tree */
+
+/* A regression tree node on the standardised features: a leaf when feat < 0,
+ * else go to left when x[feat] <= thr, otherwise to right (indices into the
+ * same tree, always after this node, so evaluation terminates). */
+typedef struct tnode {
+    int feat, left, right;
+    double thr, value;
+} tnode;
+
+struct st_detect_model {
+    double mean[ST_DETECT_NFEAT], scale[ST_DETECT_NFEAT]; /* standardisation */
+    double bias[ST_DETECT_NCLASS], w[ST_DETECT_NCLASS][ST_DETECT_NFEAT];
+    double thr[ST_DETECT_NCLASS]; /* probability thresholds (event classes) */
+    /* optional boosted trees added to the class logits */
+    size_t ntrees, nnodes, capnodes;
+    size_t tree_start[MAX_TREES + 1];
+    int tree_class[MAX_TREES];
+    tnode *nodes;
+};
+
+void st_detect_model_free(st_detect_model *m)
+{
+    if (!m) return;
+    free(m->nodes);
+    free(m);
+}
+
+/* Add one node line to the tree being read; NULL or the reason it is bad. */
+static const char *add_node(st_detect_model *m, const double *v, size_t want)
+{
+    size_t t = m->ntrees - 1, idx = m->nnodes - m->tree_start[t];
+    if (idx >= want) return "more node lines than the tree declared";
+    int feat = (int)v[0], left = (int)v[2], right = (int)v[3];
+    if (v[0] != feat || feat < -1 || feat >= ST_DETECT_NFEAT)
+        return "node feature must be -1 (leaf) or a feature index";
+    if (feat >= 0 && (v[2] != left || v[3] != right || left <= (int)idx || right <= (int)idx ||
+                      left >= (int)want || right >= (int)want))
+        return "node children must be later nodes of the same tree";
+    if (m->nnodes == m->capnodes) {
+        size_t cap = m->capnodes ? 2 * m->capnodes : 1024;
+        tnode *nn = realloc(m->nodes, cap * sizeof(*nn));
+        if (!nn) return "out of memory";
+        m->nodes = nn, m->capnodes = cap;
+    }
+    m->nodes[m->nnodes++] = (tnode){feat, left, right, v[1], v[4]};
+    return NULL;
+}
+
+/* Parse the doubles of a line; returns how many were read, -1 on a bad token. */
+static int parse_numbers(const char *p, double *v, int max)
+{
+    int n = 0;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p || *p == '\n' || *p == '\r') return n;
+        if (n == max) return -1;
+        char *end;
+        errno = 0;
+        double x = strtod(p, &end);
+        if (end == p || errno || !isfinite(x)) return -1;
+        v[n++] = x;
+        p = end;
+    }
+}
+
+static int class_index(const char *name, size_t len)
+{
+    for (int c = 0; c < ST_DETECT_NCLASS; c++)
+        if (strlen(class_names[c]) == len && !strncmp(class_names[c], name, len)) return c;
+    return -1;
+}
+
+st_detect_model *st_detect_model_parse(const char *text, char *err, size_t errcap)
+{
+    st_detect_model *m = calloc(1, sizeof(*m));
+    if (!m) return NULL;
+    int line = 0, have_magic = 0, nfeat = 0, nw = 0, nthr = 0, seen_w[ST_DETECT_NCLASS] = {0};
+    size_t tree_want = 0;
+    const char *why = NULL;
+    for (int c = 0; c < ST_DETECT_NCLASS; c++) m->thr[c] = 0.5;
+    for (const char *p = text; p && *p && !why;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        char buf[4096];
+        line++;
+        if (len >= sizeof(buf)) {
+            why = "line too long";
+            break;
+        }
+        memcpy(buf, p, len);
+        buf[len] = 0;
+        p = eol ? eol + 1 : NULL;
+        char *b = buf;
+        while (*b == ' ' || *b == '\t') b++;
+        if (!*b || *b == '#' || *b == '\r') continue;
+        char *sp = b + strcspn(b, " \t");
+        size_t klen = (size_t)(sp - b);
+        double v[ST_DETECT_NFEAT + 2];
+        if (!have_magic) {
+            if (strncmp(b, "stratum-audio-model 1", 21) || parse_numbers(b + 21, v, 0) != 0)
+                why = "expected 'stratum-audio-model 1' first";
+            have_magic = 1;
+        } else if (klen == 7 && !strncmp(b, "feature", 7)) {
+            char *name = sp + strspn(sp, " \t");
+            size_t nlen = strcspn(name, " \t");
+            if (nfeat >= ST_DETECT_NFEAT)
+                why = "more features than this library computes";
+            else if (strlen(feat_names[nfeat]) != nlen || strncmp(name, feat_names[nfeat], nlen))
+                why = "feature name does not match this library's feature list";
+            else if (parse_numbers(name + nlen, v, 2) != 2 || !(v[1] > 0))
+                why = "feature needs a mean and a positive scale";
+            else
+                m->mean[nfeat] = v[0], m->scale[nfeat] = v[1], nfeat++;
+        } else if ((klen == 7 && !strncmp(b, "weights", 7)) ||
+                   (klen == 9 && !strncmp(b, "threshold", 9))) {
+            char *name = sp + strspn(sp, " \t");
+            size_t nlen = strcspn(name, " \t");
+            int c = class_index(name, nlen);
+            if (c < 0) {
+                why = "unknown class (none, shout, scream, glass, bang)";
+            } else if (klen == 7) {
+                if (seen_w[c] ||
+                    parse_numbers(name + nlen, v, ST_DETECT_NFEAT + 1) != ST_DETECT_NFEAT + 1)
+                    why = "weights need a bias and one weight per feature, once per class";
+                else {
+                    m->bias[c] = v[0];
+                    memcpy(m->w[c], v + 1, sizeof(m->w[c]));
+                    seen_w[c] = 1, nw++;
+                }
+            } else if (c == 0 || parse_numbers(name + nlen, v, 1) != 1 || !(v[0] > 0) || v[0] > 1) {
+                why = "threshold needs an event class and a probability in (0, 1]";
+            } else {
+                m->thr[c] = v[0], nthr++;
+            }
+        } else if (klen == 4 && !strncmp(b, "tree", 4)) {
+            char *name = sp + strspn(sp, " \t");
+            size_t nlen = strcspn(name, " \t");
+            int c = class_index(name, nlen);
+            if (tree_want && m->nnodes - m->tree_start[m->ntrees - 1] != tree_want)
+                why = "previous tree has fewer node lines than declared";
+            else if (c < 0 || parse_numbers(name + nlen, v, 1) != 1 || !(v[0] >= 1) ||
+                     v[0] > MAX_NODES || v[0] != (int)v[0])
+                why = "tree needs a class and a node count (1..255)";
+            else if (m->ntrees == MAX_TREES)
+                why = "too many trees";
+            else {
+                m->tree_class[m->ntrees] = c;
+                m->tree_start[m->ntrees++] = m->nnodes;
+                tree_want = (size_t)v[0];
+            }
+        } else if (klen == 4 && !strncmp(b, "node", 4)) {
+            if (!m->ntrees)
+                why = "node before any tree";
+            else if (parse_numbers(sp, v, 5) != 5)
+                why = "node needs feature threshold left right value";
+            else
+                why = add_node(m, v, tree_want);
+        } else {
+            why = "unknown keyword (feature, weights, threshold, tree, node)";
+        }
+    }
+    if (!why && tree_want && m->nnodes - m->tree_start[m->ntrees - 1] != tree_want)
+        why = "last tree has fewer node lines than declared";
+    m->tree_start[m->ntrees] = m->nnodes;
+    if (!why && (!have_magic || nfeat != ST_DETECT_NFEAT || nw != ST_DETECT_NCLASS)) {
+        why = "incomplete model: needs every feature and weights for every class";
+        line = 0;
+    }
+    if (why) {
+        if (err && errcap) snprintf(err, errcap, "line %d: %s", line, why);
+        st_detect_model_free(m);
+        errno = EINVAL;
+        return NULL;
+    }
+    (void)nthr;
+    return m;
+}
+
+st_detect_model *st_detect_model_load(const char *path, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "r");
+    char *text = NULL;
+    st_detect_model *m = NULL;
+    if (!f) {
+        if (err && errcap) snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    if (!(text = malloc(cap))) goto done;
+    for (;;) {
+        size_t got = fread(text + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) break;
+        if (n == cap - 1) {
+            if (cap >= (1u << 24)) { /* a model is a few kilobytes */
+                if (err && errcap) snprintf(err, errcap, "%s: file too large", path);
+                errno = EFBIG;
+                goto done;
+            }
+            char *t = realloc(text, cap * 2);
+            if (!t) goto done;
+            text = t, cap *= 2;
+        }
+    }
+    text[n] = 0;
+    if (ferror(f)) {
+        if (err && errcap) snprintf(err, errcap, "%s: read error", path);
+        errno = EIO;
+        goto done;
+    }
+    char sub[256];
+    m = st_detect_model_parse(text, sub, sizeof(sub));
+    if (!m && err && errcap) snprintf(err, errcap, "%s: %s", path, sub);
+done:
+    free(text);
+    fclose(f);
+    return m;
+}
+
+st_event_kind st_detect_model_classify(const st_detect_model *m, const st_detect_params *p,
+                                       const st_detect_segment *s, double *conf, double *prob)
+{
+    int gated = s->duration > p->max_event_s || s->duration < p->min_event_s;
+    if (gated && !prob) { /* most segments are blips: skip the trees */
+        *conf = 0.0;
+        return ST_EV_NONE;
+    }
+    double z[ST_DETECT_NCLASS], x[ST_DETECT_NFEAT], zmax = -1e300, sum = 0.0;
+    for (size_t i = 0; i < ST_DETECT_NFEAT; i++) x[i] = (s->feat[i] - m->mean[i]) / m->scale[i];
+    for (int c = 0; c < ST_DETECT_NCLASS; c++) {
+        double a = m->bias[c];
+        for (size_t i = 0; i < ST_DETECT_NFEAT; i++) a += m->w[c][i] * x[i];
+        z[c] = a;
+    }
+    for (size_t t = 0; t < m->ntrees; t++) {
+        const tnode *nd = m->nodes + m->tree_start[t];
+        int k = 0;
+        while (nd[k].feat >= 0) k = x[nd[k].feat] <= nd[k].thr ? nd[k].left : nd[k].right;
+        z[m->tree_class[t]] += nd[k].value;
+    }
+    for (int c = 0; c < ST_DETECT_NCLASS; c++) {
+        /* a file's weights may be finite yet overflow the sum: keep the softmax finite */
+        if (!(z[c] >= -700.0)) z[c] = -700.0; /* also NaN */
+        if (z[c] > 700.0) z[c] = 700.0;
+        if (z[c] > zmax) zmax = z[c];
+    }
+    for (int c = 0; c < ST_DETECT_NCLASS; c++) sum += (z[c] = exp(z[c] - zmax)); /* softmax */
+    int best = 1;
+    for (int c = 0; c < ST_DETECT_NCLASS; c++) {
+        z[c] /= sum;
+        if (prob) prob[c] = z[c];
+        if (c > 0 && z[c] > z[best]) best = c;
+    }
+    *conf = z[best];
+    if (gated) return ST_EV_NONE;
+    return z[best] >= m->thr[best] ? class_kinds[best] : ST_EV_NONE;
 }

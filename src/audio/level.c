@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stratum/audio_level.h"
 
@@ -57,9 +58,37 @@ static double to_db(double ms, double cal)
     return ms > 1e-30 ? 10.0 * log10(ms) + cal : -999.0;
 }
 
+/* Four-lane vectors (GCC/Clang vector extension) for the per-sample sums:
+ * the accumulations are order-dependent in C, so without explicit lanes the
+ * compiler keeps them scalar. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int v4i __attribute__((vector_size(16)));
+
+static v4f load4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static v4f vmax(v4f a, v4f b)
+{
+    v4i m = a > b;
+    return (v4f)(((v4i)a & m) | ((v4i)b & ~m));
+}
+
+static v4f vabs(v4f a)
+{
+    return (v4f)((v4i)a & 0x7fffffff);
+}
+
 void st_level_process(st_level *m, const float *x, const float *a, const float *c, size_t n)
 {
     size_t i = 0;
+    const v4f zero = {0, 0, 0, 0};
+    v4f vpk = zero, vrpk = zero;
+    v4i vclip = {0, 0, 0, 0};
+    const v4f clip_at = zero + 0.999f;
     float pk = 0.0f, rpk = 0.0f;
     long clip = 0;
     double sa = 0.0, sc = 0.0;
@@ -68,18 +97,36 @@ void st_level_process(st_level *m, const float *x, const float *a, const float *
         if (take > n - i) take = n - i;
         /* Weighted block sums: with the block's samples at offsets fill..fill+take-1
          * the weight index is the offset within the block. */
-        float pf = 0.0f, ps = 0.0f, ba = 0.0f, bc = 0.0f;
         const float *wf = m->wf + m->fill, *ws = m->ws + m->fill;
-        for (size_t k = 0; k < take; k++) {
-            float a2 = a[i + k] * a[i + k], c1 = fabsf(c[i + k]), r = fabsf(x[i + k]);
+        const float *xa = a + i, *xc = c + i, *xr = x + i;
+        v4f vpf = zero, vps = zero, vba = zero, vbc = zero;
+        size_t k = 0;
+        for (; k + 4 <= take; k += 4) {
+            v4f va = load4(xa + k), vc = load4(xc + k), vr = vabs(load4(xr + k));
+            v4f a2 = va * va;
+            vpf += load4(wf + k) * a2;
+            vps += load4(ws + k) * a2;
+            vba += a2;
+            vbc += vc * vc;
+            vpk = vmax(vabs(vc), vpk);
+            vrpk = vmax(vr, vrpk);
+            vclip -= vr >= clip_at; /* true is -1 */
+        }
+        float pf = 0.0f, ps = 0.0f, ba = 0.0f, bc = 0.0f;
+        for (; k < take; k++) {
+            float a2 = xa[k] * xa[k], c1 = fabsf(xc[k]), r = fabsf(xr[k]);
             pf += wf[k] * a2;
             ps += ws[k] * a2;
             ba += a2;
-            bc += c[i + k] * c[i + k];
+            bc += xc[k] * xc[k];
             if (c1 > pk) pk = c1;
             if (r > rpk) rpk = r;
             if (r >= 0.999f) clip++;
         }
+        pf += (vpf[0] + vpf[1]) + (vpf[2] + vpf[3]);
+        ps += (vps[0] + vps[1]) + (vps[2] + vps[3]);
+        ba += (vba[0] + vba[1]) + (vba[2] + vba[3]);
+        bc += (vbc[0] + vbc[1]) + (vbc[2] + vbc[3]);
         sa += ba, sc += bc;
         m->pf += pf, m->ps += ps;
         m->fill += take;
@@ -92,6 +139,11 @@ void st_level_process(st_level *m, const float *x, const float *a, const float *
             m->pf = m->ps = 0.0;
             m->fill = 0;
         }
+    }
+    for (int k = 0; k < 4; k++) {
+        if (vpk[k] > pk) pk = vpk[k];
+        if (vrpk[k] > rpk) rpk = vrpk[k];
+        clip += vclip[k];
     }
     m->sum_a2 += sa, m->sum_c2 += sc;
     if (pk > m->peak_c) m->peak_c = pk;

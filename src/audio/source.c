@@ -66,15 +66,19 @@ long st_source_read(st_source *s, float *out, size_t frames)
         long got = s->ops->read(s->self, s->buf, want);
         if (got < 0) return done ? (long)done : got;
         if (got == 0) break;
-        int c = s->channels;
-        for (long i = 0; i < got; i++) {
-            const float *f = s->buf + (size_t)i * (size_t)c;
-            if (s->channel >= 0) {
-                out[done + (size_t)i] = f[s->channel];
-            } else {
+        size_t c = (size_t)s->channels;
+        float *o = out + done;
+        if (c == 1) {
+            memcpy(o, s->buf, (size_t)got * sizeof(float));
+        } else if (s->channel >= 0) {
+            for (size_t i = 0; i < (size_t)got; i++) o[i] = s->buf[i * c + (size_t)s->channel];
+        } else {
+            const float inv = 1.0f / (float)c;
+            for (size_t i = 0; i < (size_t)got; i++) {
+                const float *f = s->buf + i * c;
                 float sum = 0.0f;
-                for (int k = 0; k < c; k++) sum += f[k];
-                out[done + (size_t)i] = sum / (float)c;
+                for (size_t k = 0; k < c; k++) sum += f[k];
+                o[i] = sum * inv;
             }
         }
         done += (size_t)got;

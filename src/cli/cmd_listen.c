@@ -34,8 +34,9 @@ typedef struct listen_opts {
     int rate, channels, channel;
     st_raw_format raw_fmt;
     int summary, no_bands;
-    double t0;    /* base time; < 0 means the wall clock at start */
-    double max_s; /* stop after this many seconds of input (0 = no limit) */
+    double t0;              /* base time; < 0 means the wall clock at start */
+    double max_s;           /* stop after this many seconds of input (0 = no limit) */
+    const char *model_path; /* --model: a model file, or "rules"; NULL = default */
     st_analyser_config cfg;
 } listen_opts;
 
@@ -89,6 +90,8 @@ static void usage(FILE *f)
         "  --set KEY=VALUE    detector threshold (see docs/audio.md; --list-params)\n"
         "  --params FILE      thresholds as KEY = VALUE lines ('#' comments)\n"
         "  --list-params      print the detector thresholds and exit\n"
+        "  --model FILE|rules event classifier (default: data/audio-model.txt of the\n"
+        "                     installation if present, else the hand-written rules)\n"
         "output:\n"
         "  --zone ID          zone of the SenML names (default z1)\n"
         "  --device ID        device of the SenML names (default mic1)\n"
@@ -235,6 +238,9 @@ static int parse_args(listen_opts *o, int argc, char **argv)
             o->no_bands = 1;
         } else if (!strcmp(a, "--summary")) {
             o->summary = 1;
+        } else if (!strcmp(a, "--model")) {
+            NEED();
+            o->model_path = v;
         } else if (a[0] == '-' && a[1]) {
             say(stderr, "stratum listen: unknown option %s; see 'stratum listen --help'\n", a);
             return -1;
@@ -404,6 +410,28 @@ static int run(listen_opts *o)
     return rc;
 }
 
+/* The default model: data/audio-model.txt at the root of the tree the binary
+ * runs from (build/stratum -> ../data, build-asan/stratum likewise), or below
+ * the current folder. Writes the path into out; 0 if found. */
+static int default_model(char *out, size_t cap)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        for (int up = 0; up < 3; up++) {
+            char *sl = strrchr(exe, '/');
+            if (!sl) break;
+            *sl = 0;
+            if ((size_t)snprintf(out, cap, "%s/data/audio-model.txt", exe) < cap &&
+                access(out, R_OK) == 0)
+                return 0;
+        }
+    }
+    snprintf(out, cap, "data/audio-model.txt");
+    return access(out, R_OK) == 0 ? 0 : -1;
+}
+
 int st_cmd_listen(int argc, char **argv)
 {
     listen_opts o;
@@ -413,5 +441,19 @@ int st_cmd_listen(int argc, char **argv)
     st_analyser_config_default(&o.cfg, 48000);
     int r = parse_args(&o, argc, argv);
     if (r) return r > 0 ? 0 : 2;
-    return run(&o);
+    /* The trained event classifier (docs/audio.md); "rules" keeps the rules. */
+    st_detect_model *model = NULL;
+    char path[4096], err[512];
+    const char *mp = o.model_path;
+    if (!mp && default_model(path, sizeof(path)) == 0) mp = path;
+    if (mp && strcmp(mp, "rules")) {
+        if (!(model = st_detect_model_load(mp, err, sizeof(err)))) {
+            say(stderr, "stratum listen: --model %s\n", err);
+            return 2;
+        }
+    }
+    o.cfg.model = model;
+    int rc = run(&o);
+    st_detect_model_free(model);
+    return rc;
 }

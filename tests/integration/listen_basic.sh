@@ -73,3 +73,21 @@ printf '%s\n' "$clip" | grep -qE '^ +[0-9]+ .* clipped' || fail "clipping not fl
 warn=$("$STRATUM" listen --t0 0 "$TMP/clip.wav" 2>&1 >/dev/null)
 printf '%s\n' "$warn" | grep -q 'input clipped' || fail "no clipping warning: $warn"
 ok "silence and clipping flagged"
+
+# The event classifier: the hand-written rules on request, a missing or broken
+# model file is a clear error (exit 2), and the shipped model loads and runs.
+"$STRATUM" listen --model rules --t0 0 "$TMP/tone.wav" >/dev/null || fail "--model rules failed"
+set +e; err=$("$STRATUM" listen --model "$TMP/nomodel.txt" "$TMP/tone.wav" 2>&1 >/dev/null); rc=$?; set -e
+[ $rc -eq 2 ] && printf '%s' "$err" | grep -q 'nomodel.txt' || fail "missing model: rc $rc, '$err'"
+printf 'stratum-audio-model 1\nfeature bogus 0 1\n' > "$TMP/bad-model.txt"
+set +e; err=$("$STRATUM" listen --model "$TMP/bad-model.txt" "$TMP/tone.wav" 2>&1 >/dev/null); rc=$?; set -e
+[ $rc -eq 2 ] && printf '%s' "$err" | grep -q 'line 2' || fail "bad model: rc $rc, '$err'"
+model="$ROOT/data/audio-model.txt"
+if [ -f "$model" ]; then
+    out=$("$STRATUM" listen --model "$model" --t0 0 --cal "$cal" "$TMP/tone.wav")
+    [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ] || fail "with the shipped model: $out"
+    printf '%s' "$out" | grep -q 'event:' && fail "a steady tone raised an event: $out"
+    ok "event model: rules on request, shipped model loads, bad model files refused"
+else
+    ok "event model: rules on request, bad model files refused (no data/audio-model.txt)"
+fi
