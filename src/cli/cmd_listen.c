@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "stratum/devkey.h"
+#include "stratum/mqtt_pub.h"
 #include "stratum/audio_analyser.h"
 #include "stratum/audio_source.h"
 #include "stratum/obs.h"
@@ -37,7 +39,9 @@ typedef struct listen_opts {
     double t0;              /* base time; < 0 means the wall clock at start */
     double max_s;           /* stop after this many seconds of input (0 = no limit) */
     const char *model_path; /* --model: a model file, or "rules"; NULL = default */
+    const char *publish, *key, *street, *version; /* --publish URL --key FILE ... */
     st_analyser_config cfg;
+    st_mqtt_pub *pub; /* set while publishing: packs go here instead of stdout */
 } listen_opts;
 
 /*
@@ -53,6 +57,19 @@ static void out_text(FILE *f, const char *text, size_t len)
 {
     if (len) fwrite(text, 1, len, f);
     fflush(f);
+}
+
+/* The same audit holds for --publish: a pack (the formatted SenML text above,
+ * never samples) is signed and handed to MQTT instead of the stream. */
+static int out_pack(const listen_opts *o, const char *pack, size_t len, double t)
+{
+    if (o->pub) return st_mqtt_pub_send(o->pub, pack, len, t);
+    char line[8193];
+    if (len >= sizeof(line)) return -E2BIG;
+    memcpy(line, pack, len);
+    line[len] = '\n';
+    out_text(stdout, line, len + 1);
+    return 0;
 }
 
 static void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -97,7 +114,14 @@ static void usage(FILE *f)
         "  --device ID        device of the SenML names (default mic1)\n"
         "  --t0 EPOCH         base time of the first second (default: now)\n"
         "  --no-bands         leave the 1/3-octave bands out of the packs\n"
-        "  --summary          print a human-readable table instead of SenML\n");
+        "  --summary          print a human-readable table instead of SenML\n"
+        "publishing (docs/wire.md):\n"
+        "  --publish URL      sign each pack and publish it over MQTT (mqtt://HOST[:PORT]\n"
+        "                     or mqtts://) instead of printing it; zone and device come\n"
+        "                     from the key file\n"
+        "  --key FILE         the device's key file from 'stratum device add' (mode 0600)\n"
+        "  --street S         topic street (default stratumseind)\n"
+        "  --version V        software version the device reports (default 1.0.0)\n");
 }
 
 static int valid_id(const char *s)
@@ -241,6 +265,18 @@ static int parse_args(listen_opts *o, int argc, char **argv)
         } else if (!strcmp(a, "--model")) {
             NEED();
             o->model_path = v;
+        } else if (!strcmp(a, "--publish")) {
+            NEED();
+            o->publish = v;
+        } else if (!strcmp(a, "--key")) {
+            NEED();
+            o->key = v;
+        } else if (!strcmp(a, "--street")) {
+            NEED();
+            o->street = v;
+        } else if (!strcmp(a, "--version")) {
+            NEED();
+            o->version = v;
         } else if (a[0] == '-' && a[1]) {
             say(stderr, "stratum listen: unknown option %s; see 'stratum listen --help'\n", a);
             return -1;
@@ -254,6 +290,14 @@ static int parse_args(listen_opts *o, int argc, char **argv)
     }
     if (!o->input == !o->alsa) {
         say(stderr, "stratum listen: give one input: FILE, - (raw stdin) or --alsa PCM\n");
+        return -1;
+    }
+    if (!o->publish != !o->key) {
+        say(stderr, "stratum listen: --publish URL and --key FILE go together\n");
+        return -1;
+    }
+    if (o->publish && o->summary) {
+        say(stderr, "stratum listen: --summary prints a table; it cannot be published\n");
         return -1;
     }
     return 0;
@@ -294,8 +338,9 @@ static void emit_pack(const listen_opts *o, double t0, const st_audio_second *s,
         say(stderr, "stratum listen: second %.0f: pack too large, dropped\n", s->t);
         return;
     }
-    buf[n] = '\n';
-    out_text(stdout, buf, (size_t)n + 1);
+    int rc = out_pack(o, buf, (size_t)n, bt);
+    if (rc < 0)
+        say(stderr, "stratum listen: second %.0f: pack not sent (%s)\n", s->t, strerror(-rc));
 }
 
 typedef struct summary {
@@ -453,7 +498,46 @@ int st_cmd_listen(int argc, char **argv)
         }
     }
     o.cfg.model = model;
+    char zone[ST_ID_MAX], device[ST_ID_MAX]; /* from the key file; live until return */
+    if (o.publish) {
+        /* The device signs what it sends: zone and device come from its key. */
+        st_devkey k;
+        if (st_devkey_load(&k, o.key, err, sizeof(err)) < 0) {
+            say(stderr, "stratum listen: --key: %s\n", err);
+            st_detect_model_free(model);
+            return 2;
+        }
+        snprintf(zone, sizeof(zone), "%s", k.zone);
+        snprintf(device, sizeof(device), "%s", k.id);
+        o.zone = zone;
+        o.device = device;
+        st_mqtt_pub_params p;
+        st_mqtt_pub_params_default(&p, o.publish);
+        if (o.street) snprintf(p.street, sizeof(p.street), "%s", o.street);
+        if (o.version) snprintf(p.sw_version, sizeof(p.sw_version), "%s", o.version);
+        o.pub = st_mqtt_pub_new(&p, &k, NULL);
+        st_devkey_wipe(&k);
+        if (!o.pub) {
+            say(stderr, "stratum listen: cannot start publishing to %s: %s\n", o.publish,
+                strerror(errno));
+            st_detect_model_free(model);
+            return 1;
+        }
+    }
     int rc = run(&o);
+    if (o.pub) {
+        if (st_mqtt_pub_flush(o.pub, 10) != 0) {
+            say(stderr, "stratum listen: not every pack was acknowledged within 10 s\n");
+            rc = 1;
+        }
+        st_mqtt_pub_stats ps;
+        st_mqtt_pub_stats_get(o.pub, &ps);
+        say(stderr, "stratum listen: published %llu packs, %llu acknowledged, %llu refused\n",
+            (unsigned long long)ps.sent, (unsigned long long)ps.acked,
+            (unsigned long long)ps.refused);
+        if (ps.refused) rc = 1;
+        st_mqtt_pub_free(o.pub);
+    }
     st_detect_model_free(model);
     return rc;
 }

@@ -28,9 +28,9 @@ wait_for 10 bash -c "[ \$(grep -c '\"device\"' monitor.out) -ge $packs ]" ||
     fail "the verifier accepted $(grep -c '"device"' monitor.out) of $packs packs"
 monitor_stop
 [ "$(count accepted)" -ge "$packs" ] || fail "accepted $(count accepted) < $packs"
-for v in bad_signature replayed unknown_device revoked quarantined; do
+for v in bad-signature replayed unknown-device revoked quarantined; do
     c=$(count $v)
-    [ "${c:-0}" = 0 ] || fail "$c $v messages from the simulated street"
+    [ "$c" = 0 ] || fail "'$c' $v messages from the simulated street (expected 0)"
 done
 for i in 1 2 3 4 5; do
     grep -q "\"device\":\"meter-$i\"" monitor.out || fail "nothing accepted from meter-$i"
