@@ -39,6 +39,14 @@ typedef size_t (*st_http_sensors_fn)(void *ctx, const st_live_zone *zones, size_
 size_t st_http_sensors_from_zones(void *ctx, const st_live_zone *zones, size_t nzones,
                                   st_http_sensor *out, size_t max);
 
+/* The device registry's sensors (ctx: the store's path, borrowed; read through
+ * a read-only connection per call): type, reported version, revoked or
+ * quarantined by its type's policy, last seen = its zone's newest observation.
+ * Falls back to st_http_sensors_from_zones when no device is registered (the
+ * simulated street). */
+size_t st_http_sensors_from_registry(void *ctx, const st_live_zone *zones, size_t nzones,
+                                     st_http_sensor *out, size_t max);
+
 /* Evidence-report provider: return the report as a malloc'd JSON text (the
  * caller frees it), or NULL with errno set (ENOENT: no report yet). Called
  * from HTTP threads; must be thread-safe. */

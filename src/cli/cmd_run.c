@@ -846,6 +846,8 @@ static void start_http(run_ctx *c)
     hp.contact = s->reg_contact;
     hp.audit = c->audit;
     hp.audit_pk = c->audit ? c->install_pk : NULL;
+    hp.sensors = st_http_sensors_from_registry;
+    hp.sensors_ctx = s->store_path;
     hp.evidence = evidence_json;
     hp.evidence_ctx = s->store_path;
     c->http = st_http_new(&hp, c->live, s->store_path, c->log);

@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/api.h"
@@ -22,6 +24,7 @@
 #include "http/histdb.h"
 #include "http/jbuf.h"
 #include "stratum/http.h"
+#include "stratum/registry.h"
 
 #define HIST_CONNS    4     /* read-only store connections shared by request threads */
 #define SSE_EVENT_CAP 16384 /* largest live event relayed on a stream, bytes */
@@ -70,7 +73,37 @@ void st_http_params_default(st_http_params *p)
     p->street = "";
 }
 
-/* ---- sensors (default provider) ----------------------------------------- */
+/* ---- sensors ------------------------------------------------------------ */
+
+/* What a sensor of this kind measures and does not record, in the register's
+ * words: counters (people) or sound meters; anything else as registered. */
+static void describe(st_http_sensor *s, const char *type)
+{
+    int counter = strstr(type, "count") || strstr(type, "cam");
+    int sound = strstr(type, "sound") || strstr(type, "meter") || strstr(type, "mic");
+    snprintf(s->kind, sizeof(s->kind), "%s",
+             counter ? "people-counter"
+             : sound ? "sound-meter"
+                     : type);
+    if (sound && !counter) {
+        snprintf(s->measures, sizeof(s->measures),
+                 "A-weighted sound levels (LAeq, LAFmax; IEC 61672), 1/3-octave band "
+                 "levels (IEC 61260) and labels of sound events (shout, glass, bang...)");
+        snprintf(s->not_recorded, sizeof(s->not_recorded),
+                 "No audio: sound is analysed in the meter's memory and discarded. No "
+                 "recordings, no speech content, no identifiers.");
+    } else if (counter) {
+        snprintf(s->measures, sizeof(s->measures),
+                 "The number of people present in the zone (a count)");
+        snprintf(s->not_recorded, sizeof(s->not_recorded),
+                 "No images or video leave the counter. No faces, no tracking, no "
+                 "identifiers (phones, MAC addresses).");
+    } else {
+        snprintf(s->measures, sizeof(s->measures), "Aggregate observations (SenML), as registered");
+        snprintf(s->not_recorded, sizeof(s->not_recorded),
+                 "No audio, no images, no identifiers: only aggregates are accepted.");
+    }
+}
 
 size_t st_http_sensors_from_zones(void *ctx, const st_live_zone *zones, size_t nzones,
                                   st_http_sensor *out, size_t max)
@@ -84,27 +117,58 @@ size_t st_http_sensors_from_zones(void *ctx, const st_live_zone *zones, size_t n
             memset(s, 0, sizeof(*s));
             snprintf(s->id, sizeof(s->id), "%s-%zu", k ? "cam" : "meter", i + 1);
             snprintf(s->zone, sizeof(s->zone), "%s", zones[i].def.id);
-            if (!k) {
-                snprintf(s->kind, sizeof(s->kind), "sound-meter");
-                snprintf(s->measures, sizeof(s->measures),
-                         "A-weighted sound levels (LAeq, LAFmax; IEC 61672), 1/3-octave band "
-                         "levels (IEC 61260) and labels of sound events (shout, glass, bang...)");
-                snprintf(s->not_recorded, sizeof(s->not_recorded),
-                         "No audio: sound is analysed in the meter's memory and discarded. No "
-                         "recordings, no speech content, no identifiers.");
-            } else {
-                snprintf(s->kind, sizeof(s->kind), "people-counter");
-                snprintf(s->measures, sizeof(s->measures),
-                         "The number of people present in the zone (a count)");
-                snprintf(s->not_recorded, sizeof(s->not_recorded),
-                         "No images or video leave the counter. No faces, no tracking, no "
-                         "identifiers (phones, MAC addresses).");
-            }
+            describe(s, k ? "counter" : "sound-meter");
             s->last_seen = zones[i].status.last_obs;
             s->quarantined = -1;
             s->health_from_zone = 1;
         }
     return n;
+}
+
+size_t st_http_sensors_from_registry(void *ctx, const st_live_zone *zones, size_t nzones,
+                                     st_http_sensor *out, size_t max)
+{
+    const char *path = ctx;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    size_t n = 0;
+    double now = (double)time(NULL);
+    if (!path || sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT d.id, d.zone, d.type, coalesce(d.sw_version, ''), d.revoked, "
+                           "p.min_version, p.end_of_support FROM devices d LEFT JOIN "
+                           "device_policies p ON p.type = d.type ORDER BY d.zone, d.id",
+                           -1, &q, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return st_http_sensors_from_zones(NULL, zones, nzones, out, max);
+    }
+    sqlite3_busy_timeout(db, 1000);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        if (n < max) {
+            st_http_sensor *s = &out[n];
+            memset(s, 0, sizeof(*s));
+            snprintf(s->id, sizeof(s->id), "%s", (const char *)sqlite3_column_text(q, 0));
+            snprintf(s->zone, sizeof(s->zone), "%s", (const char *)sqlite3_column_text(q, 1));
+            describe(s, (const char *)sqlite3_column_text(q, 2));
+            const char *ver = (const char *)sqlite3_column_text(q, 3);
+            snprintf(s->version, sizeof(s->version), "%s", ver);
+            /* Quarantine as the verifier decides it (st_registry_policy_check):
+             * below the type's minimum version, or past its end of support. */
+            const char *min = (const char *)sqlite3_column_text(q, 5);
+            double eos = sqlite3_column_double(q, 6);
+            int below =
+                min && ver[0] && st_registry_version_cmp(ver, strlen(ver), min, strlen(min)) < 0;
+            s->quarantined =
+                sqlite3_column_type(q, 4) != SQLITE_NULL || below || (eos > 0 && now > eos);
+            for (size_t z = 0; z < nzones; z++)
+                if (!strcmp(zones[z].def.id, s->zone)) s->last_seen = zones[z].status.last_obs;
+            s->health_from_zone = 1;
+        }
+        n++;
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n ? n : st_http_sensors_from_zones(NULL, zones, nzones, out, max);
 }
 
 /* ---- event helpers for the engine loop ----------------------------------- */

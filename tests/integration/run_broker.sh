@@ -12,8 +12,9 @@ done
 broker_config
 broker_up
 
+HPORT=$(free_port)
 "$STRATUM" run --broker "$URL" --broker-cred broker/engine.cred --db reg.db \
-    --set street.name=$STREET --set http.port=0 --set light.protocol=off \
+    --set street.name=$STREET --set http.port=$HPORT --set light.protocol=off \
     --set run.status_every_s=1 >run.out 2>run.err &
 RUN=$!
 PIDS+=("$RUN")
@@ -24,6 +25,17 @@ sleep 1
 SIM=$!
 PIDS+=("$SIM")
 sleep 5
+# The dashboard lists the registered devices with the versions they reported.
+curl -sf "http://127.0.0.1:$HPORT/api/devices" >devices.json || fail "/api/devices"
+python3 - devices.json <<'PY' || fail "device health from the registry: $(cat devices.json)"
+import json, sys
+d = {s["id"]: s for s in json.load(open(sys.argv[1]))["devices"]}
+assert len(d) == 10, sorted(d)
+m = d["meter-1"]
+assert m["zone"] == "z1" and m["kind"] == "sound-meter", m
+assert m["version"] == "1.0.0" and m["quarantined"] is False and m["health"] == "ok", m
+assert d["cam-5"]["kind"] == "people-counter", d["cam-5"]
+PY
 kill -TERM "$SIM"
 wait "$SIM" || fail "sim exited $?: $(tail -2 sim.err)"
 packs=$(sed -n 's/^stratum sim: \([0-9]*\) packs.*/\1/p' sim.err)
