@@ -8,90 +8,42 @@
 #include <string.h>
 
 #include "stratum/experiment.h"
+#include "stratum/rng.h"
 
 #define MAX_BLOCK  (8 * (ST_EXP_MAX_ARMS + 1))
 #define NARMS_ALL  (ST_EXP_MAX_ARMS + 1)
 #define DEF_WINDOW 600.0
 
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-/* splitmix64 (Steele, Lea & Flood 2014): seeds xoshiro and derives block seeds. */
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed)
-{
-    uint64_t x = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** (Blackman & Vigna 2018). */
-static uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-static double rng_unif(rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
 /* Unbiased integer in [0, n) (Lemire's rejection on the top bits is overkill
  * here; plain rejection of the biased tail is exact). */
-static uint64_t rng_below(rng *r, uint64_t n)
+static uint64_t rng_below(st_rng *r, uint64_t n)
 {
     uint64_t lim = UINT64_MAX - UINT64_MAX % n, v;
-    do v = rng_next(r);
+    do v = st_rng_next(r);
     while (v >= lim);
     return v % n;
 }
 
-static double rng_gauss(rng *r)
-{
-    double u = 1.0 - rng_unif(r), v = rng_unif(r);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
 /* Gamma(a, 1) by Marsaglia & Tsang (ACM TOMS 26(3), 2000); a < 1 through
  * Gamma(a + 1) * U^(1/a). */
-static double rng_gamma(rng *r, double a)
+static double rng_gamma(st_rng *r, double a)
 {
     if (a < 1) {
-        double u = rng_unif(r);
+        double u = st_rng_unif(r);
         return rng_gamma(r, a + 1) * pow(u > 0 ? u : 0x1.0p-53, 1 / a);
     }
     double d = a - 1.0 / 3, c = 1 / sqrt(9 * d);
     for (;;) {
-        double x = rng_gauss(r), v = 1 + c * x;
+        double x = st_rng_gauss(r), v = 1 + c * x;
         if (v <= 0) continue;
         v = v * v * v;
-        double u = rng_unif(r);
+        double u = st_rng_unif(r);
         if (u < 1 - 0.0331 * x * x * x * x) return d * v;
         if (log(u > 0 ? u : 0x1.0p-53) < 0.5 * x * x + d * (1 - v + log(v))) return d * v;
     }
 }
 
-static double rng_beta(rng *r, double a, double b)
+static double rng_beta(st_rng *r, double a, double b)
 {
     double x = rng_gamma(r, a), y = rng_gamma(r, b);
     return x + y > 0 ? x / (x + y) : 0.5;
@@ -117,7 +69,7 @@ struct st_experiment {
     int fixed;
     int block;
     uint64_t seed;
-    rng thompson;
+    st_rng thompson;
     int64_t decisions;
     arm_rt arm[NARMS_ALL];
     stratum_seq strata[ST_EXP_STRATA];
@@ -254,7 +206,7 @@ st_experiment *st_experiment_new(const st_exp_params *p)
         if (sodium_init() < 0) goto inval;
         while (!x->seed) randombytes_buf(&x->seed, sizeof(x->seed));
     }
-    rng_seed(&x->thompson, x->seed ^ 0x74686f6d70ULL);
+    st_rng_seed(&x->thompson, x->seed ^ 0x74686f6d70ULL);
     for (int s = 0; s < ST_EXP_STRATA; s++) x->strata[s].block = -1;
     return x;
 inval:
@@ -323,9 +275,9 @@ static void new_block(st_experiment *x, int s)
     q->block++;
     uint64_t m = x->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(s + 1)) ^
                  (0xbf58476d1ce4e5b9ULL * (uint64_t)(q->block + 1));
-    q->block_seed = splitmix64(&m);
-    rng r;
-    rng_seed(&r, q->block_seed);
+    q->block_seed = st_splitmix64(&m);
+    st_rng r;
+    st_rng_seed(&r, q->block_seed);
     for (int i = 0; i < x->block; i++) q->perm[i] = (unsigned char)(i % (int)x->k);
     for (int i = x->block - 1; i > 0; i--) {
         int j = (int)rng_below(&r, (uint64_t)i + 1);

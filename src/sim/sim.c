@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "stratum/senml_writer.h"
+#include "stratum/rng.h"
 
 /* Model constants that are not configuration (docs/simulator.md explains each). */
 #define SIM_MAX_ACTIVE    8      /* concurrent interventions remembered per zone */
@@ -34,71 +35,21 @@
 #define SIM_SW_EVERY_S    60.0
 #define SIM_SW_VERSION    "1.0.0"
 
-/* xoshiro256** (Blackman & Vigna 2018), seeded through splitmix64. */
-typedef struct sim_rng {
-    uint64_t s[4];
-} sim_rng;
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(sim_rng *r, uint64_t seed)
-{
-    uint64_t x = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(sim_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-/* Uniform in [0, 1). */
-static double rng_unif(sim_rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-/* Standard normal (Box-Muller; one value per call keeps the draw count fixed). */
-static double rng_gauss(sim_rng *r)
-{
-    double u = 1.0 - rng_unif(r), v = rng_unif(r);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
 /* Poisson count with mean lam: Knuth's product method for small means (the
  * usual case, a fraction of a person or event per second), a rounded normal
  * approximation for large ones. */
-static int rng_poisson(sim_rng *r, double lam)
+static int rng_poisson(st_rng *r, double lam)
 {
     if (!(lam > 0)) return 0;
     if (lam > 30) {
-        double x = floor(lam + sqrt(lam) * rng_gauss(r) + 0.5);
+        double x = floor(lam + sqrt(lam) * st_rng_gauss(r) + 0.5);
         return x < 0 ? 0 : (int)x;
     }
-    double limit = exp(-lam), prod = rng_unif(r);
+    double limit = exp(-lam), prod = st_rng_unif(r);
     int k = 0;
     while (prod > limit) {
         k++;
-        prod *= rng_unif(r);
+        prod *= st_rng_unif(r);
     }
     return k;
 }
@@ -113,7 +64,7 @@ typedef struct sim_zone {
     char meter[ST_ID_MAX], cam[ST_ID_MAX];
     /* Separate streams, so that what the engine does to tension never changes
      * the crowd, and runs that differ only in effects stay comparable. */
-    sim_rng r_crowd, r_tension, r_sound;
+    st_rng r_crowd, r_tension, r_sound;
     int occ;        /* people present */
     double attract; /* slow log-multiplier on the crowd target (OU process) */
     double tension; /* latent tension T in [0, 1] */
@@ -177,10 +128,10 @@ st_sim *st_sim_new(const st_sim_params *p, const st_zone_def *zones, size_t nzon
         snprintf(z->cam, sizeof z->cam, "cam-%zu", i + 1);
         /* One seed per zone and stream, derived from the run's seed. */
         uint64_t base = p->seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(i + 1));
-        rng_seed(&z->r_crowd, base ^ 0x1);
-        rng_seed(&z->r_tension, base ^ 0x2);
-        rng_seed(&z->r_sound, base ^ 0x3);
-        z->attract = SIM_ATTRACT_SD * rng_gauss(&z->r_crowd);
+        st_rng_seed(&z->r_crowd, base ^ 0x1);
+        st_rng_seed(&z->r_tension, base ^ 0x2);
+        st_rng_seed(&z->r_sound, base ^ 0x3);
+        z->attract = SIM_ATTRACT_SD * st_rng_gauss(&z->r_crowd);
         z->occ =
             (int)floor(p->crowd_peak * z->def.capacity * crowd_profile(0) * exp(z->attract) + 0.5);
         z->next_sw = p->start_epoch;
@@ -220,7 +171,7 @@ static void step_crowd(st_sim *s, sim_zone *z, double dt, int *in, int *out)
 {
     double h = (s->now - s->p.start_epoch) / 3600.0;
     double a = dt / SIM_ATTRACT_TAU_S;
-    z->attract += -a * z->attract + SIM_ATTRACT_SD * sqrt(2 * a) * rng_gauss(&z->r_crowd);
+    z->attract += -a * z->attract + SIM_ATTRACT_SD * sqrt(2 * a) * st_rng_gauss(&z->r_crowd);
     double scale = s->p.crowd_peak * z->def.capacity * exp(z->attract);
     double prof = crowd_profile(h), slope = (prof - crowd_profile(h - dt / 3600.0)) / dt;
     double rate = scale * (prof / SIM_STAY_S + slope);
@@ -249,11 +200,11 @@ static void step_tension(st_sim *s, sim_zone *z, double dt)
     double level = peak > 0 ? z->occ / peak : 0;
     if (level > 1.5) level = 1.5;
     /* Fixed draws per tick (onset, incident) keep the stream aligned. */
-    double u_onset = rng_unif(&z->r_tension), u_incident = rng_unif(&z->r_tension);
+    double u_onset = st_rng_unif(&z->r_tension), u_incident = st_rng_unif(&z->r_tension);
     if (!z->in_onset && u_onset < p->onset_per_hour * level * dt / 3600.0) {
         z->in_onset = 1;
         z->onset_end = s->now + SIM_ONSET_MIN_S +
-                       (SIM_ONSET_MAX_S - SIM_ONSET_MIN_S) * rng_unif(&z->r_tension);
+                       (SIM_ONSET_MAX_S - SIM_ONSET_MIN_S) * st_rng_unif(&z->r_tension);
         z->episode_open = 1;
         z->episode_treated = 0;
         s->st.episodes++;
@@ -327,11 +278,12 @@ static int emit_meter(st_sim *s, sim_zone *z, int sw, st_sim_emit_fn emit, void 
     double level = p->base_laeq_db + babble_db + SIM_TENSION_DB * T;
     if (incident) level += SIM_INCIDENT_DB;
     double ar = pow(SIM_NOISE_AR, dt);
-    z->noise_db = ar * z->noise_db + sqrt(1 - ar * ar) * SIM_NOISE_SD_DB * rng_gauss(&z->r_sound);
+    z->noise_db =
+        ar * z->noise_db + sqrt(1 - ar * ar) * SIM_NOISE_SD_DB * st_rng_gauss(&z->r_sound);
     double laeq = level + z->noise_db;
     /* Fast max over the second sits 3-6 dB over LAeq, more with shouting. */
-    double lafmax = laeq + 3 + 1.5 * fabs(rng_gauss(&z->r_sound)) + 4 * T;
-    double crowd = babble_db / SIM_TENSION_DB + 0.03 * rng_gauss(&z->r_sound);
+    double lafmax = laeq + 3 + 1.5 * fabs(st_rng_gauss(&z->r_sound)) + 4 * T;
+    double crowd = babble_db / SIM_TENSION_DB + 0.03 * st_rng_gauss(&z->r_sound);
     crowd = crowd < 0 ? 0 : crowd > 1 ? 1 : crowd;
     double peak = p->crowd_peak * z->def.capacity;
     double busy = peak > 0 ? z->occ / peak : 0;
@@ -347,16 +299,16 @@ static int emit_meter(st_sim *s, sim_zone *z, int sw, st_sim_emit_fn emit, void 
     st_senml_writer_add(&w, "LAFmax", "dB", round_to(lafmax, 0.1), 0);
     st_senml_writer_add(&w, "crowd", "/", round_to(crowd, 0.01), 0);
     for (int e = 0; e < nev; e++) {
-        double u = rng_unif(&z->r_sound), acc = 0;
+        double u = st_rng_unif(&z->r_sound), acc = 0;
         int k = 0;
         for (; k < 3; k++) {
             acc += (1 - T) * mix_calm[k] + T * mix_tense[k];
             if (u < acc) break;
         }
         /* False alarms are mostly low-confidence; true ones spread to 1. */
-        double conf = 0.5 + 0.5 * pow(rng_unif(&z->r_sound), 1 + 2 * (1 - T));
+        double conf = 0.5 + 0.5 * pow(st_rng_unif(&z->r_sound), 1 + 2 * (1 - T));
         /* Somewhere in the tick just ended, to the millisecond. */
-        double off = -round_to(rng_unif(&z->r_sound) * dt, 0.001);
+        double off = -round_to(st_rng_unif(&z->r_sound) * dt, 0.001);
         st_senml_writer_add(&w, event_names[k], "/", round_to(conf, 0.01), off);
     }
     if (sw) st_senml_writer_add_str(&w, "swVersion", SIM_SW_VERSION, 0);
