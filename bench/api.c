@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #include "stratum/config.h"
 #include "stratum/engine.h"
 #include "stratum/http.h"
@@ -53,13 +55,6 @@ typedef struct street {
     uint64_t packs, records;
     atomic_int stop;
 } street;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int emit(void *ctx, const char *pack, size_t len)
 {
@@ -97,10 +92,10 @@ static void step(street *s)
 static void *engine_thread(void *arg)
 {
     street *s = arg;
-    double w0 = now_s(), t0 = st_sim_now(s->sim);
+    double w0 = bench_now(), t0 = st_sim_now(s->sim);
     while (!atomic_load(&s->stop) && !st_sim_done(s->sim)) {
         step(s);
-        double ahead = (st_sim_now(s->sim) - t0) / 60.0 - (now_s() - w0);
+        double ahead = (st_sim_now(s->sim) - t0) / 60.0 - (bench_now() - w0);
         if (ahead > 0.001) {
             struct timespec ts = {(time_t)ahead, (long)((ahead - floor(ahead)) * 1e9)};
             nanosleep(&ts, NULL);
@@ -162,22 +157,16 @@ static void *client_run(void *arg)
         long long id = c->max_id > 0 ? 1 + rand_r(&c->seed) % c->max_id : 0;
         snprintf(path, sizeof(path), c->pattern, id);
         int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: bench\r\n\r\n", path);
-        double t0 = now_s();
+        double t0 = bench_now();
         if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n || read_response(fd, buf, sizeof(buf))) {
             c->errors++;
             c->lat[i] = NAN;
             continue;
         }
-        c->lat[i] = (now_s() - t0) * 1e3;
+        c->lat[i] = (bench_now() - t0) * 1e3;
     }
     close(fd);
     return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 typedef struct result {
@@ -190,7 +179,7 @@ static result measure(int port, const char *pattern, long long max_id)
     static client cl[CLIENTS];
     static double all[CLIENTS * REQUESTS];
     pthread_t th[CLIENTS];
-    double t0 = now_s();
+    double t0 = bench_now();
     for (int i = 0; i < CLIENTS; i++) {
         cl[i].port = port;
         cl[i].pattern = pattern;
@@ -200,7 +189,7 @@ static result measure(int port, const char *pattern, long long max_id)
         pthread_create(&th[i], NULL, client_run, &cl[i]);
     }
     for (int i = 0; i < CLIENTS; i++) pthread_join(th[i], NULL);
-    double wall = now_s() - t0;
+    double wall = bench_now() - t0;
     size_t n = 0;
     result r = {0};
     for (int i = 0; i < CLIENTS; i++) {
@@ -208,7 +197,7 @@ static result measure(int port, const char *pattern, long long max_id)
         for (int k = 0; k < REQUESTS; k++)
             if (!isnan(cl[i].lat[k])) all[n++] = cl[i].lat[k];
     }
-    qsort(all, n, sizeof(all[0]), cmp_double);
+    qsort(all, n, sizeof(all[0]), bench_cmp_double);
     if (n) {
         r.p50 = all[n / 2];
         r.p99 = all[(size_t)(0.99 * (double)(n - 1))];
@@ -221,7 +210,7 @@ static result measure(int port, const char *pattern, long long max_id)
 static double median3(double a, double b, double c)
 {
     double v[3] = {a, b, c};
-    qsort(v, 3, sizeof(v[0]), cmp_double);
+    qsort(v, 3, sizeof(v[0]), bench_cmp_double);
     return v[1];
 }
 
@@ -258,13 +247,13 @@ int main(void)
     st_engine_listener l = {on_transition, on_intervention, &s};
     st_engine_set_listener(s.engine, &l);
     st_engine_add_actuator(s.engine, st_sim_actuator(s.sim));
-    double t0 = now_s();
+    double t0 = bench_now();
     for (int i = 0; i < 3 * 3600; i++) step(&s);
     st_engine_flush(s.engine);
     int64_t ntr = 0;
     st_store_count(s.store, "transitions", &ntr);
     printf("bench/api: %d zones, 3 simulated hours prepared in %.1f s: %lld transitions stored\n",
-           NZONES, now_s() - t0, (long long)ntr);
+           NZONES, bench_now() - t0, (long long)ntr);
     if (ntr <= 0) {
         fprintf(stderr, "bench/api: no transitions to read\n");
         return 1;

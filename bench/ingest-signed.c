@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "stratum/broker_conf.h"
 #include "stratum/devkey.h"
 #include "stratum/senml_writer.h"
@@ -29,19 +31,6 @@
 #define NMSG    (NDEV * PER_DEV)
 #define RUNS    5
 #define ENV_CAP 1024
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct bench {
     st_devkey key[NDEV];
@@ -109,13 +98,13 @@ static void make_messages(bench *b)
 static double run_raw(const bench *b)
 {
     int bad = 0;
-    double t0 = mono();
+    double t0 = bench_now();
     for (int k = 0; k < NMSG; k++) {
         const uint8_t *e = b->env + (size_t)k * ENV_CAP;
         size_t n = b->len[k] - ST_SIGENV_SIG_LEN;
         bad += crypto_sign_verify_detached(e + n, e, n, b->key[b->owner[k]].pk) != 0;
     }
-    double dt = mono() - t0;
+    double dt = bench_now() - t0;
     if (bad) fprintf(stderr, "raw: %d bad signatures\n", bad);
     return NMSG / dt;
 }
@@ -135,7 +124,7 @@ static double run_ingest(const bench *b, uint64_t *accepted)
         fprintf(stderr, "verifier: %s\n", strerror(errno));
         exit(1);
     }
-    double t0 = mono();
+    double t0 = bench_now();
     for (int k = 0; k < NMSG; k++) {
         const st_device *d = &b->dev[b->owner[k]];
         const st_obs *obs;
@@ -144,7 +133,7 @@ static double run_ingest(const bench *b, uint64_t *accepted)
         st_verify_message(v, d->id, b->env + (size_t)k * ENV_CAP, b->len[k], b->now, &obs, &n,
                           NULL);
     }
-    double dt = mono() - t0;
+    double dt = bench_now() - t0;
     st_verify_stats s;
     st_verify_stats_get(v, &s);
     *accepted = s.count[ST_V_ACCEPTED];
@@ -177,8 +166,8 @@ int main(void)
             return 1;
         }
     }
-    qsort(raw, RUNS, sizeof(double), cmp_double);
-    qsort(ing, RUNS, sizeof(double), cmp_double);
+    qsort(raw, RUNS, sizeof(double), bench_cmp_double);
+    qsort(ing, RUNS, sizeof(double), bench_cmp_double);
     double rm = raw[RUNS / 2], im = ing[RUNS / 2];
     printf("bench ingest-signed: %d envelopes of 10 records from %d devices, median of %d runs\n",
            NMSG, NDEV, RUNS);

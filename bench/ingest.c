@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "stratum/config.h"
 #include "stratum/engine.h"
 #include "stratum/senml.h"
@@ -38,13 +40,6 @@ typedef struct stream {
     size_t nrounds;
     uint64_t records;
 } stream;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static long vm_kb(const char *field)
 {
@@ -126,12 +121,6 @@ static void zones_make(st_zone_def *zones)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* One pass of parse + fuse + decide over the stream; returns seconds. */
 static double run_stratum(const stream *s, const st_settings *set, const st_zone_def *zones,
                           uint64_t *transitions)
@@ -143,7 +132,7 @@ static double run_stratum(const stream *s, const st_settings *set, const st_zone
         fprintf(stderr, "bench/ingest: cannot create parser or engine: %s\n", strerror(errno));
         exit(1);
     }
-    double start = now_s();
+    double start = bench_now();
     size_t k = 0;
     for (size_t r = 0; r < s->nrounds; r++) {
         double t = 0;
@@ -159,7 +148,7 @@ static double run_stratum(const stream *s, const st_settings *set, const st_zone
         }
         st_engine_step(e, t);
     }
-    double el = now_s() - start;
+    double el = bench_now() - start;
     st_engine_stats es;
     st_engine_stats_get(e, &es);
     *transitions = es.transitions;
@@ -170,7 +159,7 @@ static double run_stratum(const stream *s, const st_settings *set, const st_zone
 
 static double run_jansson(const stream *s)
 {
-    double start = now_s();
+    double start = bench_now();
     for (size_t k = 0; k < s->npacks; k++) {
         const char *pack = s->text + s->off[k];
         size_t len = (k + 1 < s->npacks ? s->off[k + 1] : s->len) - s->off[k] - 1;
@@ -182,7 +171,7 @@ static double run_jansson(const stream *s)
         }
         json_decref(j);
     }
-    return now_s() - start;
+    return bench_now() - start;
 }
 
 /* Peak RSS with the engine running 10 minutes of traffic generated on the fly. */
@@ -251,8 +240,8 @@ int main(int argc, char **argv)
         tj[i] = run_jansson(&s);
         ts[i] = run_stratum(&s, set, zones, &transitions);
     }
-    qsort(ts, RUNS, sizeof(double), cmp_double);
-    qsort(tj, RUNS, sizeof(double), cmp_double);
+    qsort(ts, RUNS, sizeof(double), bench_cmp_double);
+    qsort(tj, RUNS, sizeof(double), bench_cmp_double);
     double rs = s.records / ts[RUNS / 2], rj = s.records / tj[RUNS / 2];
     printf("baseline jansson parse only:         median %.3f s  %10.0f records/s\n", tj[RUNS / 2],
            rj);

@@ -26,31 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #include "stratum/map_graph.h"
 #include "stratum/map_lines.h"
 #include "stratum/map_post.h"
 
 #define RUNS     5
 #define MAX_LINE (1u << 20)
-
-static double now_s(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
 
 /* The .jsonl files named in MANIFEST.tsv's first column. */
 static int manifest(const char *dir, char files[][512], int max)
@@ -178,7 +161,7 @@ static long run_stratum(const char *path, long *hashtags, size_t *edges)
 /* One jq run: wall and CPU (user + sys) seconds, or -1 when jq cannot run. */
 static int run_jq(const char *path, double *wall, double *cpu)
 {
-    double t0 = now_s(CLOCK_MONOTONIC);
+    double t0 = bench_clock(CLOCK_MONOTONIC);
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
@@ -193,7 +176,7 @@ static int run_jq(const char *path, double *wall, double *cpu)
     int status;
     struct rusage ru;
     if (wait4(pid, &status, 0, &ru) < 0) return -1;
-    *wall = now_s(CLOCK_MONOTONIC) - t0;
+    *wall = bench_clock(CLOCK_MONOTONIC) - t0;
     *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
@@ -236,17 +219,17 @@ int main(int argc, char **argv)
     long tags = 0;
     size_t edges = 0;
     for (int r = 0; r < RUNS; r++) {
-        double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+        double w0 = bench_clock(CLOCK_MONOTONIC), c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
         long got = run_stratum(path, &tags, &edges);
-        wall[r] = now_s(CLOCK_MONOTONIC) - w0;
-        cpu[r] = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[r] = bench_clock(CLOCK_MONOTONIC) - w0;
+        cpu[r] = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0;
         if (got != n) {
             fprintf(stderr, "bench/map: run %d counted %ld posts, expected %ld\n", r, got, n);
             unlink(path);
             return 1;
         }
     }
-    double sw = median(wall, RUNS), sc = median(cpu, RUNS);
+    double sw = bench_median(wall, RUNS), sc = bench_median(cpu, RUNS);
     printf("stratum map (parse + co-hashtag count): median of %d: %.0f posts/s wall, %.0f "
            "posts/s CPU (%.1f MB/s CPU); %ld hashtags, %zu edges\n",
            RUNS, (double)n / sw, (double)n / sc, (double)bytes / 1e6 / sc, tags, edges);
@@ -254,7 +237,7 @@ int main(int argc, char **argv)
     int jq_ok = 1;
     for (int r = 0; r < RUNS && jq_ok; r++) jq_ok = run_jq(path, &jw[r], &jc[r]) == 0;
     if (jq_ok) {
-        double mw = median(jw, RUNS), mc = median(jc, RUNS);
+        double mw = bench_median(jw, RUNS), mc = bench_median(jc, RUNS);
         printf("baseline jq -c '[.entities.hashtags[].text]': median of %d: %.0f posts/s wall, "
                "%.0f posts/s CPU\n",
                RUNS, (double)n / mw, (double)n / mc);

@@ -6,17 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "stratum/narrate_code.h"
 
 #define RUNS    5
 #define REPEATS 8
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -61,7 +56,7 @@ int main(int argc, char **argv)
     long ntok = 0, nws = 0, hits = 0;
     for (int r = 0; r < RUNS; r++) {
         /* Ours: every document REPEATS times, as stratum narrate code does it. */
-        double t0 = now();
+        double t0 = bench_now();
         ntok = 0;
         memset(counts, 0, st_dict_ncat(d) * sizeof(long));
         for (int rep = 0; rep < REPEATS; rep++)
@@ -73,9 +68,9 @@ int main(int argc, char **argv)
                 st_coder_doc(cd, toks, n, norm, types, counts, NULL, NULL, NULL);
                 ntok += (long)n;
             }
-        t_ours[r] = now() - t0;
+        t_ours[r] = bench_now() - t0;
         /* Baseline: count whitespace-separated words of the same bytes (wc -w). */
-        t0 = now();
+        t0 = bench_now();
         nws = 0;
         for (int rep = 0; rep < REPEATS; rep++)
             for (size_t i = 0; i < st_corpus_size(c); i++) {
@@ -89,7 +84,7 @@ int main(int argc, char **argv)
                     in = !sp;
                 }
             }
-        t_base[r] = now() - t0;
+        t_base[r] = bench_now() - t0;
     }
     for (size_t k = 0; k < st_dict_ncat(d); k++) hits += counts[k];
     qsort(t_ours, RUNS, sizeof(double), cmp_d);

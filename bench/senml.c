@@ -20,31 +20,14 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+#include "bench.h"
+
 #include "stratum/senml.h"
 
 #define NPACKS  20000
 #define RECS    6
 #define RUNS    5
 #define PACKMAX 512
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
 
 int main(void)
 {
@@ -83,31 +66,32 @@ int main(void)
     double t_jsmn[RUNS], t_jansson[RUNS], t_st[RUNS];
     volatile long sink = 0;
     for (int r = 0; r < RUNS; r++) {
-        double t0 = now_s();
+        double t0 = bench_now();
         for (int i = 0; i < NPACKS; i++) {
             jsmn_parser jp;
             jsmn_init(&jp);
             sink += jsmn_parse(&jp, packs + (size_t)i * PACKMAX, lens[i], tok, 4096);
         }
-        double t1 = now_s();
+        double t1 = bench_now();
         for (int i = 0; i < NPACKS; i++) {
             json_t *j = json_loadb(packs + (size_t)i * PACKMAX, lens[i], 0, NULL);
             sink += j != NULL;
             json_decref(j);
         }
-        double t2 = now_s();
+        double t2 = bench_now();
         for (int i = 0; i < NPACKS; i++) {
             const st_obs *o;
             sink += st_senml_parse(p, packs + (size_t)i * PACKMAX, lens[i], 1764270000, &o, NULL);
         }
-        double t3 = now_s();
+        double t3 = bench_now();
         t_jsmn[r] = t1 - t0;
         t_jansson[r] = t2 - t1;
         t_st[r] = t3 - t2;
     }
     double recs = (double)NPACKS * RECS;
-    double r_jsmn = recs / median(t_jsmn, RUNS), r_jansson = recs / median(t_jansson, RUNS);
-    double r_st = recs / median(t_st, RUNS);
+    double r_jsmn = recs / bench_median(t_jsmn, RUNS),
+           r_jansson = recs / bench_median(t_jansson, RUNS);
+    double r_st = recs / bench_median(t_st, RUNS);
     printf("senml parse, %d packs x %d records, median of %d runs:\n", NPACKS, RECS, RUNS);
     printf("  baseline jsmn tokenize only   %12.0f records/s\n", r_jsmn);
     printf("  baseline jansson json_loadb   %12.0f records/s\n", r_jansson);
