@@ -56,7 +56,7 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(LIB) tests/st_test.h
+$(BUILD)/tests/%: tests/%.c $(LIB) tests/st_test.h $(wildcard tests/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
@@ -92,11 +92,11 @@ sanitize:
 	$(MAKE) SAN=1 all
 	STRATUM_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
 
-FORMAT_FILES = $(wildcard include/stratum/*.h src/*/*.c src/*/*.h tests/*/*.c tests/*.h bench/*.c fuzz/*.c)
+FORMAT_FILES = $(wildcard include/stratum/*.h src/*/*.c src/*/*.h tests/*/*.c tests/*/*.h tests/*.h bench/*.c bench/*.h fuzz/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
-	clang-format --dry-run -Werror $(FORMAT_FILES)
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files formatted"
 
 # libFuzzer targets, built with clang, ASan and UBSan (scripts/fuzz runs them).
 # The library is compiled once with coverage instrumentation and linked into each.

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "st_test.h"
+#include "zone_params.h"
 #include "stratum/engine.h"
 
 /* 2024-06-21 20:00:00 UTC. */
@@ -16,27 +17,7 @@
 static st_engine_params defaults(void)
 {
     st_engine_params p = {
-        .zone =
-            {
-                .win_short_s = 10,
-                .win_mid_s = 60,
-                .win_long_s = 300,
-                .w_crowd = 0.25,
-                .w_noise = 0.35,
-                .w_events = 0.3,
-                .w_trend = 0.1,
-                .noise_span_db = 15,
-                .event_rate_span = 6,
-                .trend_span_db = 10,
-                .event_min_conf = 0.5,
-                .baseline_db = 60,
-                .baseline_alpha = 0.05,
-                .enter = {0, 0.25, 0.5, 0.75, 0.9},
-                .exit = {0, 0.15, 0.38, 0.6, 0.78},
-                .dwell_s = {0, 60, 90, 120, 180},
-                .hold_s = 15,
-                .stale_s = 30,
-            },
+        .zone = test_zone_params(),
         .utc_offset_min = 0,
         .outcome_after_s = 120,
         .eval_every_s = 1,
