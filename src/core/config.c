@@ -1536,10 +1536,13 @@ int st_config_light(const st_settings *s, st_light_params *lp, st_failsafe_param
     if (strlen(dir) + sizeof("/light.lock") > sizeof(lp->sacn.cid_path))
         return say(err, errcap, "light.state_dir: '%s' is too long (at most %zu bytes)", dir,
                    sizeof(lp->sacn.cid_path) - sizeof("/light.lock"));
-    snprintf(lp->sacn.cid_path, sizeof(lp->sacn.cid_path), "%s/sacn.cid", dir);
+    /* The precision repeats the check above in a form the compiler can see. */
+    int room = (int)(sizeof(lp->sacn.cid_path) - sizeof("/light.lock"));
+    snprintf(lp->sacn.cid_path, sizeof(lp->sacn.cid_path), "%.*s/sacn.cid", room, dir);
     if (fp) {
         *fp = s->failsafe;
-        snprintf(fp->lock_path, sizeof(fp->lock_path), "%s/light.lock", dir);
+        room = (int)(sizeof(fp->lock_path) - sizeof("/light.lock"));
+        snprintf(fp->lock_path, sizeof(fp->lock_path), "%.*s/light.lock", room, dir);
     }
     return 0;
 }
