@@ -1,9 +1,12 @@
 /* Helpers shared by the subcommands: strict number options and settings loading. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "stratum/config.h"
@@ -77,4 +80,42 @@ int st_cli_settings(const char *cmd, struct st_settings *s, const char *config, 
         return 2;
     }
     return 0;
+}
+
+int st_cli_first_pass(const char *cmd, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts, void (*usage)(FILE *), const char **config)
+{
+    int ch;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (ch == 'c') *config = optarg;
+        if (ch == 'h') {
+            usage(stdout);
+            return 1;
+        }
+        if (ch == '?') {
+            fprintf(stderr,
+                    "stratum %s: unknown or incomplete option '%s'; see 'stratum %s --help'\n", cmd,
+                    argv[optind - 1], cmd);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "stratum %s: unexpected argument '%s'; see 'stratum %s --help'\n", cmd,
+                argv[optind], cmd);
+        return 2;
+    }
+    optind = 1; /* ready for the caller's second pass */
+    return 0;
+}
+
+void st_cli_pace(double sim_elapsed, double wall_elapsed, double speed)
+{
+    if (speed <= 0) return;
+    double ahead = sim_elapsed / speed - wall_elapsed;
+    if (ahead > 0.002) {
+        struct timespec ts = {(time_t)ahead, (long)((ahead - floor(ahead)) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
 }

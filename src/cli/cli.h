@@ -3,6 +3,8 @@
 #ifndef STRATUM_CLI_H
 #define STRATUM_CLI_H
 
+#include <stdio.h>
+
 #include <stddef.h>
 
 /* Each subcommand gets argv with argv[0] = its own name, prints its own
@@ -33,6 +35,20 @@ int st_cli_parse_double(const char *cmd, const char *opt, const char *s, double 
                         double *out);
 int st_cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max,
                       long *out);
+
+struct option;
+
+/* First pass over a command's arguments: remember --config FILE (-c) so the
+ * file loads before any --set wherever they stand, answer --help (-h) with
+ * usage(stdout), and refuse unknown options and stray arguments with one line.
+ * 0 to go on, 1 when help was printed, 2 on a usage error. */
+int st_cli_first_pass(const char *cmd, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts, void (*usage)(FILE *), const char **config);
+
+/* Keep a simulated clock at `speed` simulated seconds per wall second: sleep
+ * while the simulation (sim_elapsed seconds in) is ahead of the wall clock
+ * (wall_elapsed seconds since the start). speed <= 0 never sleeps. */
+void st_cli_pace(double sim_elapsed, double wall_elapsed, double speed);
 
 struct st_settings;
 /* Apply one --set KEY=VALUE (kv borrowed) through the configuration table.

@@ -307,13 +307,7 @@ static int run_sim(run_ctx *c)
         st_engine_step(c->engine, now);
         publish_live(c, now);
         maybe_status(c, now);
-        if (speed > 0) {
-            double ahead = (now - sim0) / speed - (wall_now() - wall0);
-            if (ahead > 0.002) {
-                struct timespec ts = {(time_t)ahead, (long)((ahead - floor(ahead)) * 1e9)};
-                nanosleep(&ts, NULL);
-            }
-        }
+        st_cli_pace(now - sim0, wall_now() - wall0, speed);
     }
     return 0;
 }
@@ -522,34 +516,13 @@ static int parse_args(int argc, char **argv, st_settings *set, run_opts *o)
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     char err[512];
-    /* First pass: the config file, so --set and options override it wherever they stand. */
-    int ch;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "c:s:qh", longopts, NULL)) != -1) {
-        if (ch == 'c') o->config_path = optarg;
-        if (ch == 'h') {
-            usage(stdout);
-            return 1;
-        }
-        if (ch == '?') {
-            fprintf(stderr,
-                    "stratum run: unknown or incomplete option '%s'; see 'stratum run "
-                    "--help'\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "stratum run: unexpected argument '%s'; see 'stratum run --help'\n",
-                argv[optind]);
-        return 2;
-    }
+    int ch,
+        first = st_cli_first_pass("run", argc, argv, "c:s:qh", longopts, usage, &o->config_path);
+    if (first) return first;
     if (o->config_path && st_config_load(set, o->config_path, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
-    optind = 1;
     while ((ch = getopt_long(argc, argv, "c:s:qh", longopts, NULL)) != -1) {
         switch (ch) {
         case 's':

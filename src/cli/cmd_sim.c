@@ -173,34 +173,13 @@ static int parse_args(int argc, char **argv, st_settings *set, sim_opts *o)
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     char err[512];
-    int ch;
-    optind = 1;
-    opterr = 0;
-    /* The config file first, so --set and options override it wherever they stand. */
-    while ((ch = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
-        if (ch == 'c') o->config = optarg;
-        if (ch == 'h') {
-            usage(stdout);
-            return 1;
-        }
-        if (ch == '?') {
-            fprintf(stderr,
-                    "stratum sim: unknown or incomplete option '%s'; see 'stratum sim "
-                    "--help'\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "stratum sim: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    int ch, first = st_cli_first_pass("sim", argc, argv, "c:s:h", longopts, usage, &o->config);
+    if (first) return first;
     if (o->config && st_config_load(set, o->config, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
     set->run_speed = 0;
-    optind = 1;
     while ((ch = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
         const char *key = NULL;
         switch (ch) {
@@ -310,16 +289,10 @@ int st_cmd_sim(int argc, char **argv)
             rc = ferror(stdout) ? 0 : 1; /* a closed pipe ends the stream quietly */
             break;
         }
-        if (speed > 0) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            double elapsed = (now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) * 1e-9;
-            double ahead = (st_sim_now(c->sim) - sim0) / speed - elapsed;
-            if (ahead > 0.002) {
-                struct timespec ts = {(time_t)ahead, (long)((ahead - floor(ahead)) * 1e9)};
-                nanosleep(&ts, NULL);
-            }
-        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        st_cli_pace(st_sim_now(c->sim) - sim0,
+                    (now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) * 1e-9, speed);
     }
     fflush(stdout);
     if (o.publish) {
