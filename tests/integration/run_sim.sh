@@ -17,7 +17,8 @@ if [ $port_busy = 0 ]; then
     curl -sf http://127.0.0.1:8080/api/zones >zones.json || fail "/api/zones"
     python3 -c 'import json,sys; z=json.load(open("zones.json"))["zones"]; assert len(z)==5, z' ||
         fail "/api/zones does not list the 5 zones"
-    curl -sf http://127.0.0.1:8080/ | grep -qi "<html" || fail "the page is not served"
+    curl -sf http://127.0.0.1:8080/ >page.html || fail "the page is not served"
+    grep -qi "<html" page.html || fail "/ is not the dashboard page"
     ok "dashboard served during the run"
 else
     echo "note: port 8080 was already taken here; the dashboard check is skipped"
