@@ -446,6 +446,32 @@
       }))))));
   }
 
+  // An estimate with its interval: "+0.12 [-0.05, +0.30]".
+  function ci(e, digits, signed) {
+    if (!e || e.est == null) return '–';
+    const f = (x) => (signed && x > 0 ? '+' : '') + fmt(x, digits);
+    return `${f(e.est)} [${f(e.lo)}, ${f(e.hi)}]`;
+  }
+
+  // Each intervention arm against control (stratum evidence report --json).
+  function renderComparisons(box, rep) {
+    box.append(el('p', { class: 'note', text:
+      `${rep.scope}; outcome window ${fmt(rep.window_s / 60, 0)} min; ${fmt(100 * rep.level, 0)} % intervals.` }));
+    const head = ['arm', 'episodes (arm / control)', 'incident risk difference', 'risk ratio',
+      'settled within window, difference', 'time to calm, difference (s)', 'conclusion'];
+    const rows = rep.comparisons.map((c) => el('tr', {},
+      el('td', { text: c.arm }),
+      el('td', { text: `${c.episodes} / ${c.control_episodes}` }),
+      el('td', { text: ci(c.risk_difference, 2, true) }),
+      el('td', { text: ci(c.risk_ratio, 2, false) }),
+      el('td', { text: ci(c.settled_difference, 2, true) }),
+      el('td', { text: ci(c.time_to_calm_difference_s, 0, true) }),
+      el('td', { class: c.too_small ? 'warn' : '', text: c.too_small ? 'too few episodes to conclude'
+        : c.significant ? 'incident risk differs from control' : 'no difference shown' })));
+    box.append(el('table', { class: 'evidence' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))),
+      el('tbody', {}, ...rows)));
+  }
+
   async function loadEvidence() {
     const box = $('#evidence');
     const r = await api('/api/evidence');
@@ -461,6 +487,7 @@
       return;
     }
     box.dataset.status = 'ok';
+    if (Array.isArray(r.body.comparisons)) { renderComparisons(box, r.body); return; }
     // Any array of objects in the report becomes a table; other members a list.
     const scalars = [];
     for (const [k, v] of Object.entries(r.body)) {
