@@ -576,27 +576,41 @@ static void h_minutes(st_api *a, const st_api_req *q, st_api_resp *r, const char
     st_histdb_put(a->hist, c);
 }
 
-static void h_transitions(st_api *a, const st_api_req *q, st_api_resp *r)
+/* The shared start of the transition and intervention lists: parameters, a
+ * history connection (*c, to give back with st_histdb_put even on NULL), the
+ * run, the statement (zone-filtered when ?zone= is given) bound, and the JSON
+ * opened as {"run": N|null, "<key>": [ . Returns the statement to step, or
+ * NULL when the response already says what was wrong. */
+static sqlite3_stmt *list_begin(st_api *a, const st_api_req *q, st_api_resp *r, int q_all,
+                                int q_zone, const char *key, st_histconn **c)
 {
     const char *zone;
     double since, until;
     long limit;
-    if (list_params(q, r, &zone, &since, &until, &limit, 100, 1000)) return;
-    st_histconn *c = hist_get(a, r);
-    if (!c) return;
-    int64_t run = pick_run(q, r, c);
-    sqlite3_stmt *s = run >= 0 ? stmt(r, c, zone ? Q_TR_LIST_ZONE : Q_TR_LIST) : NULL;
+    if (list_params(q, r, &zone, &since, &until, &limit, 100, 1000)) return NULL;
+    if (!(*c = hist_get(a, r))) return NULL;
+    int64_t run = pick_run(q, r, *c);
+    sqlite3_stmt *s = run >= 0 ? stmt(r, *c, zone ? q_zone : q_all) : NULL;
+    if (!s) return NULL;
+    bind_list(s, run, zone, since, until, limit);
+    st_jbuf *b = &r->body;
+    st_jbuf_obj(b);
+    st_jbuf_key(b, "run");
+    if (run)
+        st_jbuf_int(b, run);
+    else
+        st_jbuf_null(b);
+    st_jbuf_key(b, key);
+    st_jbuf_arr(b);
+    return s;
+}
+
+static void h_transitions(st_api *a, const st_api_req *q, st_api_resp *r)
+{
+    st_histconn *c = NULL;
+    sqlite3_stmt *s = list_begin(a, q, r, Q_TR_LIST, Q_TR_LIST_ZONE, "transitions", &c);
     if (s) {
-        bind_list(s, run, zone, since, until, limit);
         st_jbuf *b = &r->body;
-        st_jbuf_obj(b);
-        st_jbuf_key(b, "run");
-        if (run)
-            st_jbuf_int(b, run);
-        else
-            st_jbuf_null(b);
-        st_jbuf_key(b, "transitions");
-        st_jbuf_arr(b);
         while (sqlite3_step(s) == SQLITE_ROW) {
             st_jbuf_obj(b);
             st_jbuf_key(b, "id"), col_int(b, s, 0);
@@ -662,25 +676,10 @@ static void h_transition(st_api *a, st_api_resp *r, const char *idtext)
 
 static void h_interventions(st_api *a, const st_api_req *q, st_api_resp *r)
 {
-    const char *zone;
-    double since, until;
-    long limit;
-    if (list_params(q, r, &zone, &since, &until, &limit, 100, 1000)) return;
-    st_histconn *c = hist_get(a, r);
-    if (!c) return;
-    int64_t run = pick_run(q, r, c);
-    sqlite3_stmt *s = run >= 0 ? stmt(r, c, zone ? Q_IV_LIST_ZONE : Q_IV_LIST) : NULL;
+    st_histconn *c = NULL;
+    sqlite3_stmt *s = list_begin(a, q, r, Q_IV_LIST, Q_IV_LIST_ZONE, "interventions", &c);
     if (s) {
-        bind_list(s, run, zone, since, until, limit);
         st_jbuf *b = &r->body;
-        st_jbuf_obj(b);
-        st_jbuf_key(b, "run");
-        if (run)
-            st_jbuf_int(b, run);
-        else
-            st_jbuf_null(b);
-        st_jbuf_key(b, "interventions");
-        st_jbuf_arr(b);
         while (sqlite3_step(s) == SQLITE_ROW) {
             static const char *const names[] = {"id",   "run",  "t",     "zone",
                                                 "kind", "name", "rule",  "transition_id",

@@ -12,7 +12,7 @@ SCHEMA="$SHARED/data/schemas/gexf-1.3/gexf.xsd"
 command -v xmllint >/dev/null || skip "xmllint missing (Debian: libxml2-utils)"
 command -v python3 >/dev/null || skip "python3 missing"
 
-# The post files, from the manifest (never hard-coded: part of the data is held out).
+# The post files, as the manifest lists them (part of the data is held out, so names are read, not assumed).
 files=()
 while IFS=$'\t' read -r file _; do
     case $file in *.jsonl) files+=("$POSTS/$file") ;; esac
