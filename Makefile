@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Stratum build. Layout (see docs/architecture.md):
 #   src/<part>/*.c -> libstratum.a     src/cli/*.c -> stratum (thin wiring)
+#   src/cli/edge/listen_main.c -> stratum-listen (the edge analyser alone)
 #   tests/<part>/test_*.c -> one unit-test program per module
 #   bench/*.c -> benchmark programs    fuzz/fuzz_*.c -> libFuzzer targets (clang)
 # `make SAN=1` builds everything with ASan+UBSan into build-asan/.
@@ -37,11 +38,15 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libstratum.a
 BIN      := $(BUILD)/stratum
+# The edge analyser for sensor boxes: `stratum listen` linked with only the
+# libraries it uses, so its resident memory stays small.
+EDGE_BIN := $(BUILD)/stratum-listen
+EDGE_OBJ := $(BUILD)/src/cli/edge/listen_main.o $(BUILD)/src/cli/cmd_listen.o $(BUILD)/src/cli/cli.o
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all tests benches web check test unit integration sanitize format format-check fuzz fuzz-smoke run clean
-all: $(BIN) tests benches web
+all: $(BIN) $(EDGE_BIN) tests benches web
 tests: $(TESTS)
 benches: $(BENCHES)
 
@@ -55,6 +60,9 @@ $(LIB): $(LIB_OBJ)
 
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(EDGE_BIN): $(EDGE_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(EDGE_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(LIB) tests/st_test.h $(wildcard tests/*/*.h)
 	@mkdir -p $(dir $@)
@@ -92,7 +100,7 @@ sanitize:
 	$(MAKE) SAN=1 all
 	STRATUM_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
 
-FORMAT_FILES = $(wildcard include/stratum/*.h src/*/*.c src/*/*.h tests/*/*.c tests/*/*.h tests/*.h bench/*.c bench/*.h fuzz/*.c)
+FORMAT_FILES = $(wildcard include/stratum/*.h src/*/*.c src/*/*.h src/cli/edge/*.c tests/*/*.c tests/*/*.h tests/*.h bench/*.c bench/*.h fuzz/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
@@ -126,4 +134,4 @@ check:
 clean:
 	rm -rf build build-asan build-fuzz web/node_modules
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(EDGE_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

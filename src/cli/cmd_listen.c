@@ -89,6 +89,7 @@ static void usage(FILE *f)
     say(f, "%s",
         "usage: stratum listen [OPTIONS] FILE|-\n"
         "       stratum listen [OPTIONS] --alsa PCM\n"
+        "(on a sensor box: stratum-listen, the same command linked alone, ~6 MB resident)\n"
         "Analyse sound: per second LAeq, LAFmax, LCpeak (IEC 61672-1), 1/3-octave band\n"
         "levels (IEC 61260-1), crowd babble and raucous events (shout, scream, glass,\n"
         "bang), written as SenML packs, one per line, to stdout. Audio stays in a\n"
