@@ -12,15 +12,19 @@
 
 typedef struct st_episodes st_episodes; /* opaque */
 
-/* A tracker for nzones zones. NULL + errno (EINVAL for 0 zones). All state is
- * sized here; nothing else allocates. */
-st_episodes *st_episodes_new(size_t nzones);
+/* A tracker for nzones zones with a washout of washout_s seconds (0 = none;
+ * see st_episodes_starts). NULL + errno (EINVAL for 0 zones or a negative or
+ * non-finite washout). All state is sized here; nothing else allocates. */
+st_episodes *st_episodes_new(size_t nzones, double washout_s);
 void st_episodes_free(st_episodes *t);
 
-/* An escalation episode starts when a zone enters tense or escalating while
- * none is open there: 1 if entering state `to` in zone z at this moment opens
+/* An escalation episode starts when a zone enters tense or escalating at `now`
+ * while none is open there and, with a washout, after the zone has been below
+ * tense for at least washout_s (as seen by st_episodes_observe): the escalation
+ * is fresh, so the previous episode's arm, or a rules intervention between
+ * episodes, no longer acts on it. 1 if entering state `to` in zone z now opens
  * one, else 0. */
-int st_episodes_starts(const st_episodes *t, size_t z, st_state to);
+int st_episodes_starts(const st_episodes *t, size_t z, st_state to, double now);
 
 /* Open an episode in zone z at time t0 with a window of window_s seconds; id is
  * its store id (0 if not stored), arm its arm index (kept for the caller).
@@ -32,7 +36,9 @@ int st_episodes_open(st_episodes *t, size_t z, double t0, double window_s, int64
 /* 1 if zone z has an open episode (and fills *arm and *id when not NULL). */
 int st_episodes_current(const st_episodes *t, size_t z, int *arm, int64_t *id);
 
-/* Follow zone z at an evaluation at `now` with its status (borrowed). When the
+/* Follow zone z at an evaluation at `now` with its status (borrowed); call it
+ * at every evaluation of every zone, episode or not, after any transition, so
+ * the washout sees when the zone went quiet. When the
  * window has ended, closes the episode, fills *out (and *arm, *id) and returns
  * 1; else 0. Allocates nothing. */
 int st_episodes_observe(st_episodes *t, size_t z, double now, const st_zone_status *zs,

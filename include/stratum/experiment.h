@@ -45,10 +45,12 @@ typedef struct st_exp_arm {
  * their behaviour. */
 typedef struct st_exp_params {
     st_exp_policy policy;
-    char fixed_arm[ST_ID_MAX];         /* policy fixed: arm name ("control" allowed) */
-    uint64_t seed;                     /* randomisation seed; 0 = draw one at start */
-    double window_s;                   /* outcome window; <= 0 means 600 */
-    int block_size;                    /* permuted block per stratum; <= 0: 2 x arms */
+    char fixed_arm[ST_ID_MAX]; /* policy fixed: arm name ("control" allowed) */
+    uint64_t seed;             /* randomisation seed; 0 = draw one at start */
+    double window_s;           /* outcome window; <= 0 means 600 */
+    double washout_s; /* a zone must have been below tense this long before a new episode opens
+                         there (st_episodes_starts); 0 = no washout */
+    int block_size;   /* permuted block per stratum; <= 0: 2 x arms */
     char control_scene[ST_ACTION_MAX]; /* control applies this scene at episode start; "" = nothing
                                         */
     int peak_from, late_from;     /* local hours: early < peak_from <= peak < late_from <= late;
@@ -87,8 +89,9 @@ st_experiment *st_experiment_new(const st_exp_params *p);
 void st_experiment_free(st_experiment *x);
 
 st_exp_policy st_experiment_policy(const st_experiment *x);
-uint64_t st_experiment_seed(const st_experiment *x); /* the seed in use (drawn if p->seed was 0) */
-double st_experiment_window(const st_experiment *x); /* outcome window, s */
+uint64_t st_experiment_seed(const st_experiment *x);  /* the seed in use (drawn if p->seed was 0) */
+double st_experiment_window(const st_experiment *x);  /* outcome window, s */
+double st_experiment_washout(const st_experiment *x); /* washout before an episode, s */
 size_t st_experiment_arm_count(const st_experiment *x); /* arms including control */
 /* "control", an arm's name, or "rules" for ST_EXP_RULES; NULL if out of range. Borrowed. */
 const char *st_experiment_arm_name(const st_experiment *x, int arm);

@@ -402,6 +402,9 @@ static const cfg_key keys[] = {
         "randomisation seed, recorded with every episode; 0 = drawn at start"),
     NUM(SEC_EXPERIMENT, "window_s", T_DOUBLE, st_settings, XP(window_s), 1, 86400, "600", 0,
         "outcome window after an episode opens"),
+    NUM(SEC_EXPERIMENT, "washout_s", T_DOUBLE, st_settings, XP(washout_s), 0, 86400, "600", 0,
+        "a zone must have been below tense this long before a new episode opens there, so no "
+        "earlier intervention still acts on it; 0 = none"),
     NUM(SEC_EXPERIMENT, "block_size", T_INT, st_settings, XP(block_size), 0, 72, "0", 0,
         "permuted block per stratum; 0 = twice the number of arms (control included)"),
     TXT(SEC_EXPERIMENT, "control_scene", T_STRING, st_settings, XP(control_scene), "", 0,

@@ -153,7 +153,7 @@ st_engine *st_engine_new(const st_engine_params *p, const st_zone_def *zones, si
         st_error(log, MOD, "invalid experiment settings (arms, pinned arm or policy)");
         goto fail;
     }
-    e->eps = st_episodes_new(nzones);
+    e->eps = st_episodes_new(nzones, st_experiment_washout(e->exp));
     e->ep = calloc(nzones, sizeof(*e->ep));
     if (!e->eps || !e->ep) goto fail;
     return e;
@@ -389,7 +389,7 @@ static size_t experiment_filter(st_engine *e, size_t z, const st_trace *tr, int6
                                 size_t n)
 {
     int opened = 0, arm = ST_EXP_RULES;
-    if (st_episodes_starts(e->eps, z, tr->to)) {
+    if (st_episodes_starts(e->eps, z, tr->to, tr->t)) {
         episode_open(e, z, tr, tid, hour);
         opened = 1;
     }

@@ -19,28 +19,45 @@ typedef struct track {
 
 struct st_episodes {
     size_t n;
+    double washout_s;
+    double *quiet_since; /* per zone: when it last went below tense; NAN while tense or above */
     track tr[];
 };
 
-st_episodes *st_episodes_new(size_t nzones)
+st_episodes *st_episodes_new(size_t nzones, double washout_s)
 {
-    if (nzones == 0 || nzones > 65536) {
+    if (nzones == 0 || nzones > 65536 || !(washout_s >= 0) || !isfinite(washout_s)) {
         errno = EINVAL;
         return NULL;
     }
     st_episodes *t = calloc(1, sizeof(st_episodes) + nzones * sizeof(track));
-    if (t) t->n = nzones;
-    return t; /* NULL with errno ENOMEM from calloc */
+    if (!t) return NULL; /* errno ENOMEM from calloc */
+    t->quiet_since = malloc(nzones * sizeof(double));
+    if (!t->quiet_since) {
+        free(t);
+        return NULL;
+    }
+    t->n = nzones;
+    t->washout_s = washout_s;
+    for (size_t z = 0; z < nzones; z++) t->quiet_since[z] = -INFINITY; /* quiet before the start */
+    return t;
 }
 
 void st_episodes_free(st_episodes *t)
 {
+    if (!t) return;
+    free(t->quiet_since);
     free(t);
 }
 
-int st_episodes_starts(const st_episodes *t, size_t z, st_state to)
+int st_episodes_starts(const st_episodes *t, size_t z, st_state to, double now)
 {
-    return z < t->n && !t->tr[z].open && (to == ST_TENSE || to == ST_ESCALATING);
+    if (z >= t->n || t->tr[z].open || (to != ST_TENSE && to != ST_ESCALATING)) return 0;
+    if (t->washout_s <= 0) return 1;
+    /* Washout: a fresh escalation only, after washout_s below tense, so neither
+     * the last episode's arm nor a rules intervention still acts on this one. */
+    double q = t->quiet_since[z];
+    return !isnan(q) && now - q >= t->washout_s;
 }
 
 /* max() that lets a finite value replace the NAN start. */
@@ -81,7 +98,12 @@ int st_episodes_current(const st_episodes *t, size_t z, int *arm, int64_t *id)
 int st_episodes_observe(st_episodes *t, size_t z, double now, const st_zone_status *zs,
                         st_episode_outcome *out, int *arm, int64_t *id)
 {
-    if (!t || z >= t->n || !t->tr[z].open || !zs) return 0;
+    if (!t || z >= t->n || !zs) return 0;
+    if (zs->state >= ST_TENSE)
+        t->quiet_since[z] = NAN;
+    else if (isnan(t->quiet_since[z]))
+        t->quiet_since[z] = now;
+    if (!t->tr[z].open) return 0;
     track *k = &t->tr[z];
     /* Evaluations after the window's end belong to the next episode, if any. */
     if (now <= k->end) {

@@ -110,6 +110,7 @@ void st_exp_params_default(st_exp_params *p)
     memset(p, 0, sizeof(*p));
     p->policy = ST_EXP_POLICY_RULES;
     p->window_s = DEF_WINDOW;
+    p->washout_s = DEF_WINDOW;
     p->peak_from = 23;
     p->late_from = 2;
     p->crowd_low = 0.4;
@@ -163,6 +164,7 @@ st_experiment *st_experiment_new(const st_exp_params *p)
         goto inval;
     if (p->control_scene[0] && !name_ok(p->control_scene, ST_ACTION_MAX)) goto inval;
     if (p->peak_from < 0 || p->peak_from > 23 || p->late_from < 0 || p->late_from > 23) goto inval;
+    if (!(p->washout_s >= 0) || !isfinite(p->washout_s)) goto inval;
     if (!(p->crowd_low >= 0 && p->crowd_high >= p->crowd_low) || !isfinite(p->crowd_high))
         goto inval;
     x = calloc(1, sizeof(*x));
@@ -233,6 +235,11 @@ uint64_t st_experiment_seed(const st_experiment *x)
 double st_experiment_window(const st_experiment *x)
 {
     return x->p.window_s;
+}
+
+double st_experiment_washout(const st_experiment *x)
+{
+    return x->p.washout_s;
 }
 
 size_t st_experiment_arm_count(const st_experiment *x)

@@ -29,19 +29,19 @@ static st_zone_status status(st_state s, double score, double laeq, double ev)
 
 static void test_tracker(void)
 {
-    st_episodes *t = st_episodes_new(2);
+    st_episodes *t = st_episodes_new(2, 0);
     st_episode_outcome o;
     int arm = -5;
     int64_t id = 0;
     CHECK(t != NULL);
-    CHECK(st_episodes_starts(t, 0, ST_TENSE));
-    CHECK(st_episodes_starts(t, 0, ST_ESCALATING));
-    CHECK(!st_episodes_starts(t, 0, ST_LIVELY));
-    CHECK(!st_episodes_starts(t, 0, ST_INCIDENT));
-    CHECK(!st_episodes_starts(t, 2, ST_TENSE));
+    CHECK(st_episodes_starts(t, 0, ST_TENSE, 0));
+    CHECK(st_episodes_starts(t, 0, ST_ESCALATING, 0));
+    CHECK(!st_episodes_starts(t, 0, ST_LIVELY, 0));
+    CHECK(!st_episodes_starts(t, 0, ST_INCIDENT, 0));
+    CHECK(!st_episodes_starts(t, 2, ST_TENSE, 0));
     CHECK_EQ_INT(st_episodes_open(t, 0, 1000, 600, 17, 2, 0.6, 70, 1.5), 0);
     CHECK_EQ_INT(st_episodes_open(t, 0, 1001, 600, 18, 1, 0.6, 70, 1.5), -EBUSY);
-    CHECK(!st_episodes_starts(t, 0, ST_ESCALATING)); /* already in one */
+    CHECK(!st_episodes_starts(t, 0, ST_ESCALATING, 0)); /* already in one */
     CHECK(st_episodes_current(t, 0, &arm, &id));
     CHECK_EQ_INT(arm, 2);
     CHECK_EQ_INT(id, 17);
@@ -65,7 +65,7 @@ static void test_tracker(void)
     CHECK_NEAR(o.t, 1600, 0);
     CHECK(!st_episode_settled(&o)); /* calm again, but after an incident */
     CHECK(!st_episodes_current(t, 0, NULL, NULL));
-    CHECK(st_episodes_starts(t, 0, ST_TENSE));
+    CHECK(st_episodes_starts(t, 0, ST_TENSE, 0));
 
     /* Never calm within the window. */
     st_episodes_open(t, 1, 0, 60, 0, 0, 0.5, 70, 1);
@@ -79,7 +79,36 @@ static void test_tracker(void)
     st_episodes_free(t);
     st_episodes_free(NULL);
     errno = 0;
-    CHECK(st_episodes_new(0) == NULL && errno == EINVAL);
+    CHECK(st_episodes_new(1, -1) == NULL && errno == EINVAL);
+    CHECK(st_episodes_new(1, NAN) == NULL && errno == EINVAL);
+}
+
+/* Washout: a new episode only after the zone has been below tense for washout_s. */
+static void test_washout(void)
+{
+    st_episodes *t = st_episodes_new(1, 300);
+    st_episode_outcome o;
+    CHECK(t != NULL);
+    CHECK(st_episodes_starts(t, 0, ST_TENSE, 0)); /* quiet since before the start */
+    CHECK_EQ_INT(st_episodes_open(t, 0, 0, 60, 0, 1, 0.5, 70, 1), 0);
+    st_zone_status z = status(ST_ESCALATING, 0.8, 75, 4);
+    CHECK_EQ_INT(st_episodes_observe(t, 0, 30, &z, &o, NULL, NULL), 0);
+    CHECK_EQ_INT(st_episodes_observe(t, 0, 60, &z, &o, NULL, NULL), 1); /* closes, still high */
+    /* Still escalating after the window: a later entry is the same escalation. */
+    CHECK(!st_episodes_starts(t, 0, ST_ESCALATING, 90));
+    z = status(ST_LIVELY, 0.3, 66, 0.5);
+    st_episodes_observe(t, 0, 100, &z, &o, NULL, NULL); /* quiet from 100 */
+    CHECK(!st_episodes_starts(t, 0, ST_TENSE, 399));
+    CHECK(st_episodes_starts(t, 0, ST_TENSE, 400));
+    z = status(ST_TENSE, 0.6, 70, 2);
+    st_episodes_observe(t, 0, 380, &z, &o, NULL, NULL); /* a rules-handled flare-up */
+    z = status(ST_CALM, 0.1, 60, 0);
+    st_episodes_observe(t, 0, 390, &z, &o, NULL, NULL); /* quiet again from 390 */
+    CHECK(!st_episodes_starts(t, 0, ST_TENSE, 600));
+    CHECK(st_episodes_starts(t, 0, ST_TENSE, 690));
+    st_episodes_free(t);
+    errno = 0;
+    CHECK(st_episodes_new(0, 0) == NULL && errno == EINVAL);
 }
 
 /* ---- through the engine ---- */
@@ -285,6 +314,7 @@ static void test_engine_rules(void)
 int main(void)
 {
     RUN(test_tracker);
+    RUN(test_washout);
     RUN(test_engine_randomised);
     RUN(test_engine_rules);
     return TEST_END("evidence/episodes");
