@@ -40,6 +40,7 @@ typedef struct listen_opts {
     double max_s;           /* stop after this many seconds of input (0 = no limit) */
     const char *model_path; /* --model: a model file, or "rules"; NULL = default */
     const char *publish, *key, *street, *version; /* --publish URL --key FILE ... */
+    const char *ca, *cert, *certkey;              /* mqtts: --ca --cert --certkey */
     st_analyser_config cfg;
     st_mqtt_pub *pub; /* set while publishing: packs go here instead of stdout */
 } listen_opts;
@@ -122,7 +123,9 @@ static void usage(FILE *f)
         "                     from the key file\n"
         "  --key FILE         the device's key file from 'stratum device add' (mode 0600)\n"
         "  --street S         topic street (default stratumseind)\n"
-        "  --version V        software version the device reports (default 1.0.0)\n");
+        "  --version V        software version the device reports (default 1.0.0)\n"
+        "  --ca F, --cert F, --certkey F   TLS for mqtts://: the CA that signed the\n"
+        "                     broker's certificate, the device's certificate and key\n");
 }
 
 static int valid_id(const char *s)
@@ -278,6 +281,15 @@ static int parse_args(listen_opts *o, int argc, char **argv)
         } else if (!strcmp(a, "--version")) {
             NEED();
             o->version = v;
+        } else if (!strcmp(a, "--ca")) {
+            NEED();
+            o->ca = v;
+        } else if (!strcmp(a, "--cert")) {
+            NEED();
+            o->cert = v;
+        } else if (!strcmp(a, "--certkey")) {
+            NEED();
+            o->certkey = v;
         } else if (a[0] == '-' && a[1]) {
             say(stderr, "stratum listen: unknown option %s; see 'stratum listen --help'\n", a);
             return -1;
@@ -516,6 +528,9 @@ int st_cmd_listen(int argc, char **argv)
         st_mqtt_pub_params_default(&p, o.publish);
         if (o.street) snprintf(p.street, sizeof(p.street), "%s", o.street);
         if (o.version) snprintf(p.sw_version, sizeof(p.sw_version), "%s", o.version);
+        if (o.ca) snprintf(p.conn.ca_file, sizeof(p.conn.ca_file), "%s", o.ca);
+        if (o.cert) snprintf(p.conn.cert_file, sizeof(p.conn.cert_file), "%s", o.cert);
+        if (o.certkey) snprintf(p.conn.key_file, sizeof(p.conn.key_file), "%s", o.certkey);
         o.pub = st_mqtt_pub_new(&p, &k, NULL);
         st_devkey_wipe(&k);
         if (!o.pub) {
