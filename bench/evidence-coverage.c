@@ -58,7 +58,8 @@ typedef struct night {
 
 typedef struct opts {
     int nights, truth_nights, ts_nights, jobs, zones;
-    double hours, onset, hazard;
+    double hours, onset, hazard, incident_s, washout_s;
+    int only; /* 1-based setting to run alone; 0 = all */
 } opts;
 
 typedef struct night_ctx {
@@ -101,6 +102,7 @@ static void setup(st_settings *s, const setting *st, const opts *o)
     s->sim.night_hours = o->hours;
     s->sim.onset_per_hour = o->onset;
     s->sim.incident_hazard = o->hazard;
+    s->sim.incident_s = o->incident_s;
     /* A bigger street gives each night more episodes; zone i copies default zone i % 5. */
     st_zone_def base[ST_MAX_ZONES];
     size_t nb = s->nzones;
@@ -128,6 +130,7 @@ static void setup(st_settings *s, const setting *st, const opts *o)
     }
     st_exp_params *x = &s->engine.experiment;
     st_exp_params_default(x);
+    if (o->washout_s >= 0) x->washout_s = o->washout_s;
     x->narms = 2;
     snprintf(x->arms[0].name, sizeof(x->arms[0].name), "calm-warm");
     snprintf(x->arms[0].actions, sizeof(x->arms[0].actions), "scene:calm-warm");
@@ -300,16 +303,20 @@ static void evaluate(const night *r, int n, int a, int which, double truth, doub
     }
     double mean = sum / used, sd = sqrt(fmax(0, sum2 / used - mean * mean));
     double cov = (double)cover / used;
+    /* Beside the mean of the per-night estimates, the contrast pooled over all
+     * randomised episodes: where the two differ, nights of different sizes
+     * weigh differently, which is not the intervals' doing. */
+    double pooled = ratio(r, n, a, which, NULL) - ratio(r, n, 0, which, NULL);
     printf("   %-22s true %+8.4f (MC se %.4f)  mean est %+8.4f  bias %+8.4f (se %.4f)  "
-           "coverage %5.1f%% (se %.1f)  significant %5.1f%%%s  [%d nights]\n",
+           "coverage %5.1f%% (se %.1f)  significant %5.1f%%%s  [%d nights]  pooled est %+8.4f\n",
            outcome_names[which], truth, truth_se, mean, mean - truth, sd / sqrt(used), 100 * cov,
            100 * sqrt(cov * (1 - cov) / used), 100.0 * sig / used, null_setting ? " = FPR" : "",
-           used);
+           used, pooled);
 }
 
 int main(int argc, char **argv)
 {
-    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01};
+    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01, 60, -1, 0};
     for (int i = 1; i < argc; i++) {
         long v = 0;
         char *end = NULL;
@@ -331,21 +338,32 @@ int main(int argc, char **argv)
             o.onset = v / 10.0, i++; /* sim.onset_per_hour x 10 */
         else if (!strcmp(argv[i], "--hazard-x1000") && ok && v <= 1000)
             o.hazard = v / 1000.0, i++; /* sim.incident_hazard x 1000 */
+        else if (!strcmp(argv[i], "--washout-s") && i + 1 < argc && end && *end == 0 && v >= 0 &&
+                 v <= 86400)
+            o.washout_s = (double)v, i++; /* experiment.washout_s; default: the config's */
+        else if (!strcmp(argv[i], "--setting") && ok && v <= (long)NSETTINGS)
+            o.only = (int)v, i++;
+        else if (!strcmp(argv[i], "--incident-s") && ok && v <= 3600)
+            o.incident_s = (double)v, i++; /* sim.incident_s */
         else {
             fprintf(stderr, "usage: evidence-coverage [--nights N] [--truth-nights N] "
-                            "[--thompson-nights N] [--jobs N] [--zones N] [--hours H]\n");
+                            "[--thompson-nights N] [--jobs N] [--zones N] [--hours H] "
+                            "[--onset-x10 N] [--hazard-x1000 N] [--incident-s S] "
+                            "[--washout-s S] [--setting 1|2|3]\n");
             return 2;
         }
     }
     printf("evidence-coverage: %d experiment nights, %d truth nights per arm, %d Thompson "
            "nights per setting; %d zones, %.0f h nights from 20:00, sim.onset_per_hour %.2f, "
-           "sim.incident_hazard %.3f; arms control, calm-warm "
+           "sim.incident_hazard %.3f, sim.incident_s %.0f; arms control, calm-warm "
            "(scene:calm-warm), full (scene:calm-warm, music:calm, scene:bright-neutral, "
            "alert:warning)\n",
-           o.nights, o.truth_nights, o.ts_nights, o.zones, o.hours, o.onset, o.hazard);
+           o.nights, o.truth_nights, o.ts_nights, o.zones, o.hours, o.onset, o.hazard,
+           o.incident_s);
     st_settings *base = malloc(sizeof(*base));
     if (!base) return 1;
     for (size_t si = 0; si < NSETTINGS; si++) {
+        if (o.only && si + 1 != (size_t)o.only) continue;
         const setting *st = &settings[si];
         setup(base, st, &o);
         uint64_t seed0 = 1000000 * (si + 1);

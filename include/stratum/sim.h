@@ -31,6 +31,7 @@ typedef struct st_sim_params {
     double tension_drift;   /* tension growth per minute during an onset */
     double tension_decay;   /* relaxation per minute outside onsets */
     double incident_hazard; /* incidents per minute at tension 1 */
+    double incident_s;      /* how long an incident (a fight) is heard; <= 0 means 60 */
     double base_laeq_db;    /* ambient LAeq of an empty street */
     st_sim_effect effects[ST_SIM_MAX_EFFECTS];
     size_t neffects;

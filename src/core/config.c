@@ -260,6 +260,8 @@ static const cfg_key keys[] = {
         "latent tension relaxation per minute outside onsets"),
     NUM(SEC_SIM, "incident_hazard", T_DOUBLE, st_settings, sim.incident_hazard, 0, 1, "0.01", 0,
         "incidents per minute at tension 1"),
+    NUM(SEC_SIM, "incident_s", T_DOUBLE, st_settings, sim.incident_s, 1, 86400, "60", 0,
+        "how long an incident (a fight) is heard: louder, with more raucous events"),
 
     NUM(SEC_SIM, "base_laeq_db", T_DOUBLE, st_settings, sim.base_laeq_db, 20, 120, "55", 0,
         "ambient LAeq of the empty street"),
@@ -402,7 +404,7 @@ static const cfg_key keys[] = {
         "randomisation seed, recorded with every episode; 0 = drawn at start"),
     NUM(SEC_EXPERIMENT, "window_s", T_DOUBLE, st_settings, XP(window_s), 1, 86400, "600", 0,
         "outcome window after an episode opens"),
-    NUM(SEC_EXPERIMENT, "washout_s", T_DOUBLE, st_settings, XP(washout_s), 0, 86400, "600", 0,
+    NUM(SEC_EXPERIMENT, "washout_s", T_DOUBLE, st_settings, XP(washout_s), 0, 86400, "0", 0,
         "a zone must have been below tense this long before a new episode opens there, so no "
         "earlier intervention still acts on it; 0 = none"),
     NUM(SEC_EXPERIMENT, "block_size", T_INT, st_settings, XP(block_size), 0, 72, "0", 0,

@@ -27,7 +27,7 @@
 #define SIM_INCIDENT_T    0.5    /* incidents only above this tension */
 #define SIM_INCIDENT_KEEP 0.4    /* fraction of tension left after an incident */
 #define SIM_EPISODE_END_T 0.05   /* an episode closes when tension is back below this */
-#define SIM_INCIDENT_S    60.0   /* an incident is heard for this long: */
+#define SIM_INCIDENT_S    60.0   /* an incident is heard this long by default: */
 #define SIM_INCIDENT_DB   6.0    /* ... this much louder */
 #define SIM_INCIDENT_EV   12.0   /* ... with this many extra events per minute */
 #define SIM_ONSET_MIN_S   300.0  /* onset duration is uniform in [min, max] */
@@ -105,8 +105,9 @@ st_sim *st_sim_new(const st_sim_params *p, const st_zone_def *zones, size_t nzon
     st_sim *s = NULL;
     if (!p || (!zones && nzones) || nzones > 4096 || !(p->tick_s > 0) || !(p->night_hours > 0) ||
         !(p->crowd_peak >= 0) || !(p->onset_per_hour >= 0) || !(p->tension_drift >= 0) ||
-        !(p->tension_decay >= 0) || !(p->incident_hazard >= 0) || !isfinite(p->start_epoch) ||
-        !isfinite(p->base_laeq_db) || p->neffects > ST_SIM_MAX_EFFECTS) {
+        !(p->tension_decay >= 0) || !(p->incident_hazard >= 0) || !(p->incident_s >= 0) ||
+        p->incident_s > 86400 || !isfinite(p->start_epoch) || !isfinite(p->base_laeq_db) ||
+        p->neffects > ST_SIM_MAX_EFFECTS) {
         errno = EINVAL;
         goto fail;
     }
@@ -227,7 +228,7 @@ static void step_tension(st_sim *s, sim_zone *z, double dt)
             s->st.incidents_untreated++;
         z->in_onset = 0;
         z->tension *= SIM_INCIDENT_KEEP;
-        z->incident_until = s->now + SIM_INCIDENT_S;
+        z->incident_until = s->now + (p->incident_s > 0 ? p->incident_s : SIM_INCIDENT_S);
     }
     if (z->episode_open && !z->in_onset && z->tension < SIM_EPISODE_END_T) z->episode_open = 0;
 }
