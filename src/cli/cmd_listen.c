@@ -29,6 +29,8 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
+#define LISTEN_MAX_MICS 256 /* [mic ID] sections in one --params file */
+
 typedef struct listen_opts {
     const char *input; /* file path, "-" for raw stdin, NULL with --alsa */
     const char *alsa;
@@ -41,6 +43,16 @@ typedef struct listen_opts {
     const char *model_path; /* --model: a model file, or "rules"; NULL = default */
     const char *publish, *key, *street, *version; /* --publish URL --key FILE ... */
     const char *ca, *cert, *certkey;              /* mqtts: --ca --cert --certkey */
+    /* Calibration: --cal wins; else the --params file's [mic ID] section for
+     * this device; else its top-level cal_db; else the default. Applied once
+     * the device is known (--device, or the key file when publishing). */
+    int cal_set, file_cal_set;
+    double file_cal;
+    struct {
+        char id[ST_ID_MAX];
+        double cal_db;
+    } mic[LISTEN_MAX_MICS];
+    int nmic;
     st_analyser_config cfg;
     st_mqtt_pub *pub; /* set while publishing: packs go here instead of stdout */
 } listen_opts;
@@ -107,7 +119,8 @@ static void usage(FILE *f)
         "calibration and detection:\n"
         "  --cal DB           calibration offset: level of a full-scale square wave (default 100)\n"
         "  --set KEY=VALUE    detector threshold (see docs/audio.md; --list-params)\n"
-        "  --params FILE      thresholds as KEY = VALUE lines ('#' comments)\n"
+        "  --params FILE      thresholds as KEY = VALUE lines ('#' comments), cal_db,\n"
+        "                     and [mic ID] sections with each microphone's cal_db\n"
         "  --list-params      print the detector thresholds and exit\n"
         "  --model FILE|rules event classifier (default: data/audio-model.txt of the\n"
         "                     installation if present, else the hand-written rules)\n"
@@ -168,6 +181,31 @@ static int set_param(listen_opts *o, const char *kv, const char *where)
     return 0;
 }
 
+/* cal_db = V at `where`: 0, or -1 after saying why. */
+static int parse_cal(const char *kv, const char *where, double *out)
+{
+    const char *v = strchr(kv, '=');
+    char *end = NULL;
+    if (v) {
+        v++;
+        errno = 0;
+        *out = strtod(v, &end);
+        while (end && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
+    }
+    if (!v || end == v || !end || *end || errno || !(*out >= -50.0 && *out <= 250.0)) {
+        say(stderr, "stratum listen: %s: cal_db must be a number of dB within -50..250\n", where);
+        return -1;
+    }
+    return 0;
+}
+
+/* The analyser's configuration file: detector thresholds and calibration.
+ *   # thresholds (--list-params), and the calibration of any microphone
+ *   shout_min_f0 = 140
+ *   cal_db = 100
+ *   [mic meter-1]        # one section per microphone (device id)
+ *   cal_db = 101.3       # its own calibration offset, dB
+ */
 static int load_params(listen_opts *o, const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -176,17 +214,66 @@ static int load_params(listen_opts *o, const char *path)
         return -1;
     }
     char line[256], where[320];
-    int no = 0, rc = 0;
+    int no = 0, rc = 0, mic = -1; /* mic: the [mic ID] section we are in, or -1 */
     while (!rc && fgets(line, sizeof(line), f)) {
         no++;
         char *p = line;
         while (*p == ' ' || *p == '\t') p++;
-        if (*p == '#' || *p == '\n' || *p == '\r' || !*p) continue;
+        char *hash = strchr(p, '#');
+        if (hash) *hash = 0;
+        if (*p == '\n' || *p == '\r' || !*p) continue;
         snprintf(where, sizeof(where), "%.256s:%d", path, no);
-        rc = set_param(o, p, where);
+        if (*p == '[') {
+            char id[64];
+            int n = 0;
+            if (sscanf(p, "[mic %63[^]]]%n", id, &n) != 1 || n == 0 || !valid_id(id)) {
+                say(stderr, "stratum listen: %s: expected [mic ID] with ID like meter-1\n", where);
+                rc = -1;
+                break;
+            }
+            for (int k = 0; k < o->nmic; k++)
+                if (!strcmp(o->mic[k].id, id)) {
+                    say(stderr, "stratum listen: %s: [mic %s] given twice\n", where, id);
+                    rc = -1;
+                }
+            if (rc) break;
+            if (o->nmic == LISTEN_MAX_MICS) {
+                say(stderr, "stratum listen: %s: more than %d microphones\n", where,
+                    LISTEN_MAX_MICS);
+                rc = -1;
+                break;
+            }
+            mic = o->nmic++;
+            memcpy(o->mic[mic].id, id, strlen(id) + 1); /* valid_id: shorter than ST_ID_MAX */
+            o->mic[mic].cal_db = NAN; /* a section without cal_db uses the default */
+            continue;
+        }
+        size_t kl = strcspn(p, " \t=");
+        int is_cal = kl == 6 && !strncmp(p, "cal_db", 6);
+        if (mic >= 0 && !is_cal) {
+            say(stderr, "stratum listen: %s: only cal_db may be set per microphone\n", where);
+            rc = -1;
+        } else if (is_cal) {
+            rc = parse_cal(p, where, mic >= 0 ? &o->mic[mic].cal_db : &o->file_cal);
+            if (!rc && mic < 0) o->file_cal_set = 1;
+        } else {
+            rc = set_param(o, p, where);
+        }
     }
     fclose(f);
     return rc;
+}
+
+/* The calibration the device `id` gets when --cal did not set one. */
+static void apply_cal(listen_opts *o, const char *id)
+{
+    if (o->cal_set) return;
+    for (int k = 0; k < o->nmic; k++)
+        if (!strcmp(o->mic[k].id, id) && isfinite(o->mic[k].cal_db)) {
+            o->cfg.cal_db = o->mic[k].cal_db;
+            return;
+        }
+    if (o->file_cal_set) o->cfg.cal_db = o->file_cal;
 }
 
 static int parse_args(listen_opts *o, int argc, char **argv)
@@ -237,6 +324,7 @@ static int parse_args(listen_opts *o, int argc, char **argv)
         } else if (!strcmp(a, "--cal")) {
             NEED();
             if (st_cli_parse_double(CMD, a, v, -50.0, 250.0, &o->cfg.cal_db)) return -1;
+            o->cal_set = 1;
         } else if (!strcmp(a, "--set")) {
             NEED();
             if (set_param(o, v, "--set")) return -1;
@@ -540,6 +628,7 @@ int st_cmd_listen(int argc, char **argv)
             return 1;
         }
     }
+    apply_cal(&o, o.device);
     int rc = run(&o);
     if (o.pub) {
         if (st_mqtt_pub_flush(o.pub, 10) != 0) {
