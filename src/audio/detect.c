@@ -517,12 +517,17 @@ static const char *add_node(st_detect_model *m, const double *v, size_t want)
 {
     size_t t = m->ntrees - 1, idx = m->nnodes - m->tree_start[t];
     if (idx >= want) return "more node lines than the tree declared";
-    int feat = (int)v[0], left = (int)v[2], right = (int)v[3];
-    if (v[0] != feat || feat < -1 || feat >= ST_DETECT_NFEAT)
+    /* Range-check the doubles before any conversion to int (a huge value
+     * would not fit: found by fuzz/fuzz_model.c). */
+    if (!(v[0] >= -1 && v[0] < ST_DETECT_NFEAT) || v[0] != floor(v[0]))
         return "node feature must be -1 (leaf) or a feature index";
-    if (feat >= 0 && (v[2] != left || v[3] != right || left <= (int)idx || right <= (int)idx ||
-                      left >= (int)want || right >= (int)want))
-        return "node children must be later nodes of the same tree";
+    int feat = (int)v[0], left = 0, right = 0;
+    if (feat >= 0) {
+        if (!(v[2] > (double)idx && v[2] < (double)want && v[2] == floor(v[2])) ||
+            !(v[3] > (double)idx && v[3] < (double)want && v[3] == floor(v[3])))
+            return "node children must be later nodes of the same tree";
+        left = (int)v[2], right = (int)v[3];
+    }
     if (m->nnodes == m->capnodes) {
         size_t cap = m->capnodes ? 2 * m->capnodes : 1024;
         tnode *nn = realloc(m->nodes, cap * sizeof(*nn));
