@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,9 +277,31 @@ static void apply_cal(listen_opts *o, const char *id)
     if (o->file_cal_set) o->cfg.cal_db = o->file_cal;
 }
 
+/* Options that only keep their text: where option `a` stores it, or NULL. */
+static const char **string_option(listen_opts *o, const char *a)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } opts[] = {
+        {"--model", offsetof(listen_opts, model_path)},
+        {"--publish", offsetof(listen_opts, publish)},
+        {"--key", offsetof(listen_opts, key)},
+        {"--street", offsetof(listen_opts, street)},
+        {"--version", offsetof(listen_opts, version)},
+        {"--ca", offsetof(listen_opts, ca)},
+        {"--cert", offsetof(listen_opts, cert)},
+        {"--certkey", offsetof(listen_opts, certkey)},
+    };
+    for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+        if (!strcmp(a, opts[k].name)) return (const char **)(void *)((char *)o + opts[k].off);
+    return NULL;
+}
+
 static int parse_args(listen_opts *o, int argc, char **argv)
 {
     long lv;
+    const char **sv;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define NEED()                                                                                     \
@@ -354,30 +377,9 @@ static int parse_args(listen_opts *o, int argc, char **argv)
             o->no_bands = 1;
         } else if (!strcmp(a, "--summary")) {
             o->summary = 1;
-        } else if (!strcmp(a, "--model")) {
+        } else if ((sv = string_option(o, a)) != NULL) {
             NEED();
-            o->model_path = v;
-        } else if (!strcmp(a, "--publish")) {
-            NEED();
-            o->publish = v;
-        } else if (!strcmp(a, "--key")) {
-            NEED();
-            o->key = v;
-        } else if (!strcmp(a, "--street")) {
-            NEED();
-            o->street = v;
-        } else if (!strcmp(a, "--version")) {
-            NEED();
-            o->version = v;
-        } else if (!strcmp(a, "--ca")) {
-            NEED();
-            o->ca = v;
-        } else if (!strcmp(a, "--cert")) {
-            NEED();
-            o->cert = v;
-        } else if (!strcmp(a, "--certkey")) {
-            NEED();
-            o->certkey = v;
+            *sv = v;
         } else if (a[0] == '-' && a[1]) {
             say(stderr, "stratum listen: unknown option %s; see 'stratum listen --help'\n", a);
             return -1;
