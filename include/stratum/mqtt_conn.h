@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "stratum/log.h"
+
 struct mosquitto;
 
 /* Plain data; strings are copied into the struct. */
@@ -34,5 +36,13 @@ int st_mqtt_conn_parse_url(st_mqtt_conn *c, char *err, size_t errcap);
 /* Apply protocol, TCP_NODELAY, login, TLS and reconnect backoff to mosq.
  * 0 or -EINVAL with one line in err. */
 int st_mqtt_conn_apply(const st_mqtt_conn *c, struct mosquitto *mosq, char *err, size_t errcap);
+
+/* Begin connecting mosq to c's broker, asking MQTT 5 brokers to keep the
+ * session session_s seconds after a disconnect (0 = not at all; ignored for
+ * 3.1.1). A broker that cannot be reached yet is no error: libmosquitto
+ * retries with backoff once its loop runs; the reason is logged (log, mod
+ * borrowed; log may be NULL). */
+void st_mqtt_conn_start(const st_mqtt_conn *c, struct mosquitto *mosq, int session_s, st_log *log,
+                        const char *mod);
 
 #endif

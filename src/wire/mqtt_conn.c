@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,4 +112,18 @@ int st_mqtt_conn_apply(const st_mqtt_conn *c, struct mosquitto *mosq, char *err,
     int hi = c->reconnect_max_s >= lo ? c->reconnect_max_s : lo;
     mosquitto_reconnect_delay_set(mosq, (unsigned)lo, (unsigned)hi, true);
     return 0;
+}
+
+void st_mqtt_conn_start(const st_mqtt_conn *c, struct mosquitto *mosq, int session_s, st_log *log,
+                        const char *mod)
+{
+    mosquitto_property *props = NULL;
+    if (c->protocol == 5 && session_s > 0)
+        mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                     (uint32_t)session_s);
+    int rc = mosquitto_connect_bind_v5(mosq, c->host, c->port, c->keepalive_s, NULL, props);
+    mosquitto_property_free_all(&props);
+    if (rc != MOSQ_ERR_SUCCESS)
+        st_warn(log, mod, "%s: %s; retrying in the background", c->url,
+                rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 }

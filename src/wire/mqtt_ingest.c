@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <mosquitto.h>
-#include <mqtt_protocol.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -201,15 +200,7 @@ st_mqtt_ingest *st_mqtt_ingest_new(const st_mqtt_ingest_params *p, st_registry *
     mosquitto_connect_callback_set(m->mosq, on_connect);
     mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
     mosquitto_message_callback_set(m->mosq, on_message);
-    mosquitto_property *props = NULL;
-    if (m->p.conn.protocol == 5 && persistent)
-        mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, SESSION_EXPIRY_S);
-    rc = mosquitto_connect_bind_v5(m->mosq, m->p.conn.host, m->p.conn.port, m->p.conn.keepalive_s,
-                                   NULL, props);
-    mosquitto_property_free_all(&props);
-    if (rc != MOSQ_ERR_SUCCESS)
-        st_warn(log, MOD, "%s: %s; retrying in the background", m->p.conn.url,
-                rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    st_mqtt_conn_start(&m->p.conn, m->mosq, persistent ? SESSION_EXPIRY_S : 0, log, MOD);
     rc = mosquitto_loop_start(m->mosq);
     if (rc != MOSQ_ERR_SUCCESS) {
         st_error(log, MOD, "network thread: %s", mosquitto_strerror(rc));

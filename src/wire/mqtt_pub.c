@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <mosquitto.h>
-#include <mqtt_protocol.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -131,15 +130,7 @@ st_mqtt_pub *st_mqtt_pub_new(const st_mqtt_pub_params *p, const st_devkey *key, 
     mosquitto_connect_callback_set(pub->mosq, on_connect);
     mosquitto_disconnect_callback_set(pub->mosq, on_disconnect);
     mosquitto_publish_v5_callback_set(pub->mosq, on_publish_v5);
-    mosquitto_property *props = NULL;
-    if (pub->p.conn.protocol == 5)
-        mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, 86400);
-    rc = mosquitto_connect_bind_v5(pub->mosq, pub->p.conn.host, pub->p.conn.port,
-                                   pub->p.conn.keepalive_s, NULL, props);
-    mosquitto_property_free_all(&props);
-    if (rc != MOSQ_ERR_SUCCESS)
-        st_warn(log, MOD, "%s: %s; retrying in the background", pub->p.conn.url,
-                rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    st_mqtt_conn_start(&pub->p.conn, pub->mosq, 86400, log, MOD);
     if (p->network_thread) {
         rc = mosquitto_loop_start(pub->mosq);
         if (rc != MOSQ_ERR_SUCCESS) {
