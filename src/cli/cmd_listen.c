@@ -202,7 +202,7 @@ static int parse_cal(const char *kv, const char *where, double *out)
 
 /* The analyser's configuration file: detector thresholds and calibration.
  *   # thresholds (--list-params), and the calibration of any microphone
- *   shout_min_f0 = 140
+ *   active_db = 6
  *   cal_db = 100
  *   [mic meter-1]        # one section per microphone (device id)
  *   cal_db = 101.3       # its own calibration offset, dB
