@@ -54,20 +54,83 @@ typedef struct night {
     double tc[NARMS], tc2[NARMS]; /* sums of min(time to calm, window) and its square */
     int best;                     /* Thompson: arm with the highest posterior mean at the end */
     int done;
+    /* Per-episode counterfactual truth (randomised nights): episodes whose
+     * outcome is known under every arm, and the sums of those outcomes. */
+    int cf_n;
+    double cf_sum[NARMS][3]; /* [arm][incident, settled, time to calm] */
 } night;
 
 typedef struct opts {
     int nights, truth_nights, ts_nights, jobs, zones;
     double hours, onset, hazard, incident_s, washout_s;
     int only; /* 1-based setting to run alone; 0 = all */
+    int cf;   /* compute the per-episode counterfactual truth (default 1) */
 } opts;
+
+/* What a counterfactual child reports of its episode. */
+typedef struct cf_result {
+    int done;
+    double y[3]; /* incident, settled, time to calm */
+} cf_result;
+
+/* Per zone: the episode under way in the parent, with its other arms' outcomes. */
+typedef struct cf_pending {
+    int open, ok;
+    double y[NARMS][3];
+} cf_pending;
 
 typedef struct night_ctx {
     st_senml *parser;
     st_engine *engine;
     st_sim *sim;
     night *out;
+    /* Counterfactual truth: at each assignment the night forks once per other
+     * arm; the child forces that arm on the episode, runs until the episode's
+     * window closes, reports its outcome and exits. Same state, same seeds:
+     * only this episode's arm differs. */
+    int cf, cf_child, cf_zone;
+    cf_result *slot;       /* MAP_SHARED, one result at a time */
+    cf_result last[NARMS]; /* from the children of the latest assignment */
+    int last_arm, last_fresh;
+    cf_pending pend[ST_MAX_ZONES];
 } night_ctx;
+
+/* Outcome vector of an episode: incident, settled, min(time to calm, window). */
+static void outcome_y(const st_episode *ep, const st_episode_outcome *o, double y[3])
+{
+    y[0] = o->incident;
+    y[1] = st_episode_settled(o);
+    y[2] = isfinite(o->calm_after_s) && o->calm_after_s < ep->window_s ? o->calm_after_s
+                                                                       : ep->window_s;
+}
+
+static int zone_index(const char *zone)
+{
+    long z = zone[0] == 'z' ? strtol(zone + 1, NULL, 10) - 1 : -1;
+    return z >= 0 && z < ST_MAX_ZONES ? (int)z : -1;
+}
+
+static int cf_hook(void *ctx, int arm, size_t k)
+{
+    night_ctx *c = ctx;
+    if (!c->cf || c->cf_child || k != NARMS) return arm;
+    for (int a = 0; a < NARMS; a++) {
+        c->last[a].done = 0;
+        if (a == arm) continue;
+        c->slot->done = 0;
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            c->cf_child = 1;
+            c->cf_zone = -1; /* set by the open that follows */
+            return a;
+        }
+        if (pid > 0 && waitpid(pid, NULL, 0) == pid) c->last[a] = *c->slot;
+    }
+    c->last_arm = arm;
+    c->last_fresh = 1;
+    return arm;
+}
 
 static int emit(void *ctx, const char *pack, size_t len)
 {
@@ -83,7 +146,44 @@ static void on_episode(void *ctx, const st_episode *ep, const st_episode_outcome
 {
     night_ctx *c = ctx;
     (void)id;
-    if (!o) return;
+    int z = zone_index(ep->zone);
+    if (c->cf_child) {
+        /* The child's episode is the first to open after the fork. */
+        if (!o && c->cf_zone < 0) c->cf_zone = z;
+        if (o && z == c->cf_zone && z >= 0) {
+            c->slot->done = 1;
+            outcome_y(ep, o, c->slot->y);
+            _exit(0);
+        }
+        return;
+    }
+    if (!o) {
+        if (c->cf && c->last_fresh && z >= 0) {
+            cf_pending *p = &c->pend[z];
+            p->open = 1;
+            p->ok = 1;
+            for (int a = 0; a < NARMS; a++) {
+                if (a == c->last_arm) continue;
+                p->ok &= c->last[a].done;
+                memcpy(p->y[a], c->last[a].y, sizeof(p->y[a]));
+            }
+            c->last_fresh = 0;
+        }
+        return;
+    }
+    if (c->cf && z >= 0 && c->pend[z].open) {
+        cf_pending *p = &c->pend[z];
+        p->open = 0;
+        int f = -1;
+        for (int a = 0; a < NARMS; a++)
+            if (!strcmp(ep->arm, arm_names[a])) f = a;
+        if (p->ok && f >= 0) {
+            outcome_y(ep, o, p->y[f]);
+            c->out->cf_n++;
+            for (int a = 0; a < NARMS; a++)
+                for (int w = 0; w < 3; w++) c->out->cf_sum[a][w] += p->y[a][w];
+        }
+    }
     for (int a = 0; a < NARMS; a++) {
         if (strcmp(ep->arm, arm_names[a])) continue;
         c->out->n[a]++;
@@ -140,7 +240,8 @@ static void setup(st_settings *s, const setting *st, const opts *o)
 }
 
 /* One night: policy and, for FIXED, the arm. */
-static int run_night(const st_settings *base, uint64_t seed, st_exp_policy pol, int arm, night *out)
+static int run_night(const st_settings *base, uint64_t seed, st_exp_policy pol, int arm, int cf,
+                     night *out)
 {
     st_settings *s = malloc(sizeof(*s));
     if (!s) return -ENOMEM;
@@ -154,6 +255,12 @@ static int run_night(const st_settings *base, uint64_t seed, st_exp_policy pol, 
     night_ctx c = {0};
     memset(out, 0, sizeof(*out));
     c.out = out;
+    c.cf = cf && pol == ST_EXP_POLICY_RANDOM;
+    if (c.cf) {
+        c.slot =
+            mmap(NULL, sizeof(*c.slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (c.slot == MAP_FAILED) c.cf = 0, c.slot = NULL;
+    }
     c.parser = st_senml_new(ST_SENML_MAX_RECORDS);
     c.engine = st_engine_new(&s->engine, s->zones, s->nzones, s->rules, s->nrules, NULL, 0, NULL);
     c.sim = st_sim_new(&s->sim, s->zones, s->nzones);
@@ -161,10 +268,12 @@ static int run_night(const st_settings *base, uint64_t seed, st_exp_policy pol, 
     if (c.parser && c.engine && c.sim) {
         st_engine_add_actuator(c.engine, st_sim_actuator(c.sim));
         st_engine_set_episode_listener(c.engine, on_episode, &c);
+        if (c.cf) st_experiment_set_hook(st_engine_experiment(c.engine), cf_hook, &c);
         while (!st_sim_done(c.sim)) {
             st_sim_step(c.sim, emit, &c);
             st_engine_step(c.engine, st_sim_now(c.sim));
         }
+        if (c.cf_child) _exit(0); /* the night ended before the episode's window: no result */
         out->best = st_experiment_best_arm(st_engine_experiment(c.engine));
         out->done = 1;
         rc = 0;
@@ -172,6 +281,7 @@ static int run_night(const st_settings *base, uint64_t seed, st_exp_policy pol, 
     st_engine_free(c.engine);
     st_sim_free(c.sim);
     st_senml_free(c.parser);
+    if (c.slot) munmap(c.slot, sizeof(*c.slot));
     free(s);
     return rc;
 }
@@ -185,7 +295,7 @@ static double now_s(void)
 
 /* Run n nights (seeds seed0 + i) over jobs forked workers into a shared array. */
 static night *run_many(const st_settings *base, int n, uint64_t seed0, st_exp_policy pol, int arm,
-                       int jobs, const char *what)
+                       int cf, int jobs, const char *what)
 {
     night *r = mmap(NULL, (size_t)n * sizeof(night), PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -196,7 +306,7 @@ static night *run_many(const st_settings *base, int n, uint64_t seed0, st_exp_po
         pids[j] = fork();
         if (pids[j] == 0) {
             for (int i = j; i < n; i += jobs) {
-                run_night(base, seed0 + (uint64_t)i, pol, arm, &r[i]);
+                run_night(base, seed0 + (uint64_t)i, pol, arm, cf, &r[i]);
                 if (j == 0 && (i / jobs) % 50 == 49)
                     fprintf(stderr, "  %s: %d/%d nights, %.0f s\n", what, i + 1, n, now_s() - t0);
             }
@@ -283,8 +393,8 @@ static int estimate(const night *r, int a, int which, st_estimate *e)
 
 static const char *const outcome_names[3] = {"incident RD", "settled RD", "time-to-calm diff (s)"};
 
-static void evaluate(const night *r, int n, int a, int which, double truth, double truth_se,
-                     int null_setting)
+static void evaluate(const night *r, int n, int a, int which, const char *tag, double truth,
+                     double truth_se, int null_setting)
 {
     double sum = 0, sum2 = 0;
     int used = 0, cover = 0, sig = 0;
@@ -307,19 +417,23 @@ static void evaluate(const night *r, int n, int a, int which, double truth, doub
      * randomised episodes: where the two differ, nights of different sizes
      * weigh differently, which is not the intervals' doing. */
     double pooled = ratio(r, n, a, which, NULL) - ratio(r, n, 0, which, NULL);
-    printf("   %-22s true %+8.4f (MC se %.4f)  mean est %+8.4f  bias %+8.4f (se %.4f)  "
+    printf("   %-22s %-8s true %+8.4f (MC se %.4f)  mean est %+8.4f  bias %+8.4f (se %.4f)  "
            "coverage %5.1f%% (se %.1f)  significant %5.1f%%%s  [%d nights]  pooled est %+8.4f\n",
-           outcome_names[which], truth, truth_se, mean, mean - truth, sd / sqrt(used), 100 * cov,
-           100 * sqrt(cov * (1 - cov) / used), 100.0 * sig / used, null_setting ? " = FPR" : "",
-           used, pooled);
+           outcome_names[which], tag, truth, truth_se, mean, mean - truth, sd / sqrt(used),
+           100 * cov, 100 * sqrt(cov * (1 - cov) / used), 100.0 * sig / used,
+           null_setting ? " = FPR" : "", used, pooled);
 }
 
 int main(int argc, char **argv)
 {
-    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01, 60, -1, 0};
+    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01, 60, -1, 0, 1};
     for (int i = 1; i < argc; i++) {
         long v = 0;
         char *end = NULL;
+        if (!strcmp(argv[i], "--no-cf")) {
+            o.cf = 0;
+            continue;
+        }
         if (i + 1 < argc) v = strtol(argv[i + 1], &end, 10);
         int ok = end && *end == 0 && v > 0 && v <= 1000000;
         if (!strcmp(argv[i], "--nights") && ok)
@@ -349,7 +463,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: evidence-coverage [--nights N] [--truth-nights N] "
                             "[--thompson-nights N] [--jobs N] [--zones N] [--hours H] "
                             "[--onset-x10 N] [--hazard-x1000 N] [--incident-s S] "
-                            "[--washout-s S] [--setting 1|2|3]\n");
+                            "[--washout-s S] [--setting 1|2|3] [--no-cf]\n");
             return 2;
         }
     }
@@ -377,8 +491,8 @@ int main(int argc, char **argv)
         for (int a = 0; a < NARMS; a++) {
             char what[64];
             snprintf(what, sizeof(what), "truth %s", arm_names[a]);
-            tr[a] = run_many(base, o.truth_nights, seed0 + 500000, ST_EXP_POLICY_FIXED, a, o.jobs,
-                             what);
+            tr[a] = run_many(base, o.truth_nights, seed0 + 500000, ST_EXP_POLICY_FIXED, a, 0,
+                             o.jobs, what);
             if (!tr[a]) return 1;
             long eps;
             double pi = ratio(tr[a], o.truth_nights, a, 0, &eps);
@@ -389,18 +503,37 @@ int main(int argc, char **argv)
                    ratio(tr[a], o.truth_nights, a, 2, NULL));
         }
         /* 2. randomised experiment nights. */
-        night *r = run_many(base, o.nights, seed0, ST_EXP_POLICY_RANDOM, 0, o.jobs, "randomised");
+        night *r =
+            run_many(base, o.nights, seed0, ST_EXP_POLICY_RANDOM, 0, o.cf, o.jobs, "randomised");
         if (!r) return 1;
         int null_setting = st->calm_warm == 0 && st->music == 0 && st->warning == 0;
         for (int a = 1; a < NARMS; a++) {
             long ea = 0, ec = 0;
             for (int i = 0; i < o.nights; i++) ea += r[i].n[a], ec += r[i].n[0];
-            printf("%s vs control (randomised nights: %.1f and %.1f episodes a night):\n",
-                   arm_names[a], (double)ea / o.nights, (double)ec / o.nights);
+            long ecf = 0;
+            for (int i = 0; i < o.nights; i++) ecf += r[i].cf_n;
+            printf("%s vs control (randomised nights: %.1f and %.1f episodes a night; "
+                   "per-episode truth from %ld episodes under every arm):\n",
+                   arm_names[a], (double)ea / o.nights, (double)ec / o.nights, ecf);
             for (int w = 0; w < 3; w++) {
                 double t = ratio(tr[a], o.truth_nights, a, w, NULL) -
                            ratio(tr[0], o.truth_nights, 0, w, NULL);
-                evaluate(r, o.nights, a, w, t, diff_se(tr[a], tr[0], o.truth_nights, a, w),
+                evaluate(r, o.nights, a, w, "forced", t,
+                         diff_se(tr[a], tr[0], o.truth_nights, a, w), null_setting);
+                if (!o.cf) continue;
+                /* The per-episode truth: the same episodes under each arm. */
+                double sa = 0, sc = 0, sn = 0, v = 0;
+                for (int i = 0; i < o.nights; i++) {
+                    sa += r[i].cf_sum[a][w];
+                    sc += r[i].cf_sum[0][w];
+                    sn += r[i].cf_n;
+                }
+                double te = sn > 0 ? (sa - sc) / sn : NAN;
+                for (int i = 0; i < o.nights; i++) {
+                    double d = r[i].cf_sum[a][w] - r[i].cf_sum[0][w] - te * r[i].cf_n;
+                    v += d * d;
+                }
+                evaluate(r, o.nights, a, w, "episode", te, sn > 0 ? sqrt(v) / sn : NAN,
                          null_setting);
             }
         }
@@ -410,7 +543,7 @@ int main(int argc, char **argv)
         int best = 0;
         for (int a = 1; a < NARMS; a++)
             if (s_true[a] > s_true[best]) best = a;
-        r = run_many(base, o.ts_nights, seed0 + 800000, ST_EXP_POLICY_THOMPSON, 0, o.jobs,
+        r = run_many(base, o.ts_nights, seed0 + 800000, ST_EXP_POLICY_THOMPSON, 0, 0, o.jobs,
                      "thompson");
         if (!r) return 1;
         /* Equal true rates (no effect anywhere): there is no best arm to find. */

@@ -108,6 +108,14 @@ int st_experiment_stratum_parse(const char *s); /* -1 if unknown */
 /* Choose the arm of a new episode in `stratum`. Allocates nothing. 0 or -EINVAL. */
 int st_experiment_assign(st_experiment *x, int stratum, st_exp_assignment *out);
 
+/* Validation only (bench/evidence-coverage's per-episode counterfactual
+ * truth): after each assignment of an arm (control included), fn(ctx, arm, k)
+ * may return another arm in 0..k-1 (k = arms including control) to use
+ * instead; any other value keeps the assigned one. NULL removes the hook;
+ * ctx is borrowed. Production code never sets it. */
+typedef int (*st_experiment_hook_fn)(void *ctx, int arm, size_t k);
+void st_experiment_set_hook(st_experiment *x, st_experiment_hook_fn fn, void *ctx);
+
 /* 1 if an episode of `arm` may apply action (kind, name), else 0. Rules
  * allows everything; control allows nothing (its scene is applied by the engine
  * at episode start). */

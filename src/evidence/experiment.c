@@ -73,6 +73,8 @@ struct st_experiment {
     int64_t decisions;
     arm_rt arm[NARMS_ALL];
     stratum_seq strata[ST_EXP_STRATA];
+    st_experiment_hook_fn hook; /* validation only: may replace an assigned arm */
+    void *hook_ctx;
 };
 
 static const char *const policy_names[] = {"rules", "fixed", "control", "random", "thompson"};
@@ -333,7 +335,17 @@ int st_experiment_assign(st_experiment *x, int stratum, st_exp_assignment *out)
         break;
     }
     }
+    if (x->hook && out->arm >= 0 && (size_t)out->arm < x->k) {
+        int a = x->hook(x->hook_ctx, out->arm, x->k);
+        if (a >= 0 && (size_t)a < x->k) out->arm = a;
+    }
     return 0;
+}
+
+void st_experiment_set_hook(st_experiment *x, st_experiment_hook_fn fn, void *ctx)
+{
+    x->hook = fn;
+    x->hook_ctx = ctx;
 }
 
 int st_experiment_allows(const st_experiment *x, int arm, st_act_kind kind, const char *name)

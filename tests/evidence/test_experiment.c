@@ -58,6 +58,42 @@ static void test_strata(void)
 
 /* Permuted blocks: within each stratum, every block of 6 holds each arm twice,
  * and the same seed reproduces the sequence while another seed changes it. */
+/* The validation hook: sees each assigned arm and may replace it. */
+static int hook_calls;
+static int force_full(void *ctx, int arm, size_t k)
+{
+    hook_calls++;
+    CHECK_EQ_INT(k, 3);
+    CHECK(arm >= 0 && arm < 3);
+    return *(int *)ctx;
+}
+
+static void test_hook(void)
+{
+    st_exp_params p = params(ST_EXP_POLICY_RANDOM, 777);
+    st_experiment *a = st_experiment_new(&p), *b = st_experiment_new(&p);
+    int want = 2;
+    st_experiment_set_hook(b, force_full, &want);
+    for (int i = 0; i < 12; i++) {
+        st_exp_assignment x, y;
+        st_experiment_assign(a, 1, &x);
+        st_experiment_assign(b, 1, &y);
+        CHECK_EQ_INT(y.arm, 2);
+        CHECK_EQ_INT(y.draw, x.draw); /* the sequence itself goes on unchanged */
+    }
+    CHECK_EQ_INT(hook_calls, 12);
+    want = 7; /* out of range: the assigned arm stays */
+    st_exp_assignment x, y;
+    st_experiment_assign(a, 1, &x);
+    st_experiment_assign(b, 1, &y);
+    CHECK_EQ_INT(y.arm, x.arm);
+    st_experiment_set_hook(b, NULL, NULL);
+    st_experiment_assign(b, 1, &y);
+    CHECK_EQ_INT(hook_calls, 13);
+    st_experiment_free(a);
+    st_experiment_free(b);
+}
+
 static void test_blocks(void)
 {
     st_exp_params p = params(ST_EXP_POLICY_RANDOM, 12345);
@@ -199,5 +235,6 @@ int main(void)
     RUN(test_pinned_and_allows);
     RUN(test_invalid);
     RUN(test_thompson);
+    RUN(test_hook);
     return TEST_END("evidence/experiment");
 }
