@@ -63,8 +63,9 @@ typedef struct night {
 typedef struct opts {
     int nights, truth_nights, ts_nights, jobs, zones;
     double hours, onset, hazard, incident_s, washout_s;
-    int only; /* 1-based setting to run alone; 0 = all */
-    int cf;   /* compute the per-episode counterfactual truth (default 1) */
+    int only;       /* 1-based setting to run alone; 0 = all */
+    int cf;         /* compute the per-episode counterfactual truth (default 1) */
+    int per_report; /* nights pooled into one report (estimate and interval); 1 = a night */
 } opts;
 
 /* What a counterfactual child reports of its episode. */
@@ -408,7 +409,7 @@ static void evaluate(const night *r, int n, int a, int which, const char *tag, d
         sig += e.lo > 0 || e.hi < 0;
     }
     if (!used) {
-        printf("   %-22s no night with both arms\n", outcome_names[which]);
+        printf("   %-22s no report with both arms\n", outcome_names[which]);
         return;
     }
     double mean = sum / used, sd = sqrt(fmax(0, sum2 / used - mean * mean));
@@ -418,15 +419,42 @@ static void evaluate(const night *r, int n, int a, int which, const char *tag, d
      * weigh differently, which is not the intervals' doing. */
     double pooled = ratio(r, n, a, which, NULL) - ratio(r, n, 0, which, NULL);
     printf("   %-22s %-8s true %+8.4f (MC se %.4f)  mean est %+8.4f  bias %+8.4f (se %.4f)  "
-           "coverage %5.1f%% (se %.1f)  significant %5.1f%%%s  [%d nights]  pooled est %+8.4f\n",
+           "coverage %5.1f%% (se %.1f)  significant %5.1f%%%s  [%d reports]  pooled est %+8.4f\n",
            outcome_names[which], tag, truth, truth_se, mean, mean - truth, sd / sqrt(used),
            100 * cov, 100 * sqrt(cov * (1 - cov) / used), 100.0 * sig / used,
            null_setting ? " = FPR" : "", used, pooled);
 }
 
+/* Reports over k consecutive nights: the tallies of each group summed into
+ * one entry (in place; returns the number of reports). Estimates and
+ * intervals are then those of a report covering k nights. */
+static int pool_reports(night *r, int n, int k)
+{
+    if (k <= 1) return n;
+    int m = 0;
+    for (int g = 0; g + k <= n; g += k, m++) {
+        night sum;
+        memset(&sum, 0, sizeof(sum));
+        for (int i = g; i < g + k; i++) {
+            for (int a = 0; a < NARMS; a++) {
+                sum.n[a] += r[i].n[a];
+                sum.inc[a] += r[i].inc[a];
+                sum.settled[a] += r[i].settled[a];
+                sum.tc[a] += r[i].tc[a];
+                sum.tc2[a] += r[i].tc2[a];
+                for (int w = 0; w < 3; w++) sum.cf_sum[a][w] += r[i].cf_sum[a][w];
+            }
+            sum.cf_n += r[i].cf_n;
+        }
+        sum.done = 1;
+        r[m] = sum;
+    }
+    return m;
+}
+
 int main(int argc, char **argv)
 {
-    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01, 60, -1, 0, 1};
+    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01, 60, -1, 0, 1, 1};
     for (int i = 1; i < argc; i++) {
         long v = 0;
         char *end = NULL;
@@ -455,6 +483,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--washout-s") && i + 1 < argc && end && *end == 0 && v >= 0 &&
                  v <= 86400)
             o.washout_s = (double)v, i++; /* experiment.washout_s; default: the config's */
+        else if (!strcmp(argv[i], "--report-nights") && ok && v <= 365)
+            o.per_report = (int)v, i++;
         else if (!strcmp(argv[i], "--setting") && ok && v <= (long)NSETTINGS)
             o.only = (int)v, i++;
         else if (!strcmp(argv[i], "--incident-s") && ok && v <= 3600)
@@ -463,7 +493,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: evidence-coverage [--nights N] [--truth-nights N] "
                             "[--thompson-nights N] [--jobs N] [--zones N] [--hours H] "
                             "[--onset-x10 N] [--hazard-x1000 N] [--incident-s S] "
-                            "[--washout-s S] [--setting 1|2|3] [--no-cf]\n");
+                            "[--washout-s S] [--setting 1|2|3] [--no-cf] "
+                            "[--report-nights K]\n");
             return 2;
         }
     }
@@ -507,34 +538,37 @@ int main(int argc, char **argv)
             run_many(base, o.nights, seed0, ST_EXP_POLICY_RANDOM, 0, o.cf, o.jobs, "randomised");
         if (!r) return 1;
         int null_setting = st->calm_warm == 0 && st->music == 0 && st->warning == 0;
+        int nrep = pool_reports(r, o.nights, o.per_report);
+        if (o.per_report > 1)
+            printf("(reports of %d nights each: %d reports)\n", o.per_report, nrep);
         for (int a = 1; a < NARMS; a++) {
             long ea = 0, ec = 0;
-            for (int i = 0; i < o.nights; i++) ea += r[i].n[a], ec += r[i].n[0];
+            for (int i = 0; i < nrep; i++) ea += r[i].n[a], ec += r[i].n[0];
             long ecf = 0;
-            for (int i = 0; i < o.nights; i++) ecf += r[i].cf_n;
+            for (int i = 0; i < nrep; i++) ecf += r[i].cf_n;
             printf("%s vs control (randomised nights: %.1f and %.1f episodes a night; "
                    "per-episode truth from %ld episodes under every arm):\n",
-                   arm_names[a], (double)ea / o.nights, (double)ec / o.nights, ecf);
+                   arm_names[a], (double)ea / (nrep * o.per_report),
+                   (double)ec / (nrep * o.per_report), ecf);
             for (int w = 0; w < 3; w++) {
                 double t = ratio(tr[a], o.truth_nights, a, w, NULL) -
                            ratio(tr[0], o.truth_nights, 0, w, NULL);
-                evaluate(r, o.nights, a, w, "forced", t,
-                         diff_se(tr[a], tr[0], o.truth_nights, a, w), null_setting);
+                evaluate(r, nrep, a, w, "forced", t, diff_se(tr[a], tr[0], o.truth_nights, a, w),
+                         null_setting);
                 if (!o.cf) continue;
                 /* The per-episode truth: the same episodes under each arm. */
                 double sa = 0, sc = 0, sn = 0, v = 0;
-                for (int i = 0; i < o.nights; i++) {
+                for (int i = 0; i < nrep; i++) {
                     sa += r[i].cf_sum[a][w];
                     sc += r[i].cf_sum[0][w];
                     sn += r[i].cf_n;
                 }
                 double te = sn > 0 ? (sa - sc) / sn : NAN;
-                for (int i = 0; i < o.nights; i++) {
+                for (int i = 0; i < nrep; i++) {
                     double d = r[i].cf_sum[a][w] - r[i].cf_sum[0][w] - te * r[i].cf_n;
                     v += d * d;
                 }
-                evaluate(r, o.nights, a, w, "episode", te, sn > 0 ? sqrt(v) / sn : NAN,
-                         null_setting);
+                evaluate(r, nrep, a, w, "episode", te, sn > 0 ? sqrt(v) / sn : NAN, null_setting);
             }
         }
         for (int a = 0; a < NARMS; a++) munmap(tr[a], (size_t)o.truth_nights * sizeof(night));
