@@ -182,22 +182,26 @@ static int set_param(listen_opts *o, const char *kv, const char *where)
     return 0;
 }
 
-/* cal_db = V at `where`: 0, or -1 after saying why. */
-static int parse_cal(const char *kv, const char *where, double *out)
+/* Calibration offsets accepted from --cal and from the config file, dB. */
+#define CAL_MIN_DB -50.0
+#define CAL_MAX_DB 250.0
+
+/* The value of a "cal_db = V" line at `where` (file:line), through the same
+ * number check as --cal: 0, or -1 after saying why. */
+static int parse_cal(char *kv, const char *where, double *out)
 {
-    const char *v = strchr(kv, '=');
-    char *end = NULL;
-    if (v) {
-        v++;
-        errno = 0;
-        *out = strtod(v, &end);
-        while (end && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
-    }
-    if (!v || end == v || !end || *end || errno || !(*out >= -50.0 && *out <= 250.0)) {
-        say(stderr, "stratum listen: %s: cal_db must be a number of dB within -50..250\n", where);
+    char *v = strchr(kv, '='), label[340];
+    if (!v) {
+        say(stderr, "stratum listen: %s: 'cal_db' is not KEY=VALUE\n", where);
         return -1;
     }
-    return 0;
+    v++;
+    while (*v == ' ' || *v == '\t') v++;
+    for (char *e = v + strlen(v);
+         e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'); e--)
+        e[-1] = 0;
+    snprintf(label, sizeof(label), "%s: cal_db", where);
+    return st_cli_parse_double(CMD, label, v, CAL_MIN_DB, CAL_MAX_DB, out);
 }
 
 /* The analyser's configuration file: detector thresholds and calibration.
@@ -346,7 +350,7 @@ static int parse_args(listen_opts *o, int argc, char **argv)
             if (st_cli_parse_double(CMD, a, v, 0.0, 1e9, &o->max_s)) return -1;
         } else if (!strcmp(a, "--cal")) {
             NEED();
-            if (st_cli_parse_double(CMD, a, v, -50.0, 250.0, &o->cfg.cal_db)) return -1;
+            if (st_cli_parse_double(CMD, a, v, CAL_MIN_DB, CAL_MAX_DB, &o->cfg.cal_db)) return -1;
             o->cal_set = 1;
         } else if (!strcmp(a, "--set")) {
             NEED();

@@ -50,8 +50,8 @@ bad() { # CONTENT EXPECTED-MESSAGE
 bad '[mic meter-1]\nactive_db = 5\n' 'only cal_db may be set per microphone'
 bad '[mic two words]\n' 'expected \[mic ID\]'
 bad '[speaker s1]\n' 'expected \[mic ID\]'
-bad 'cal_db = loud\n' 'cal_db must be a number'
-bad 'cal_db = 900\n' 'cal_db must be a number'
+bad 'cal_db = loud\n' "cal_db: 'loud' is not a number"
+bad 'cal_db = 900\n' 'cal_db: 900 is outside -50..250'
 bad '[mic m]\n[mic m]\n' '\[mic m\] given twice'
 bad 'no_such_threshold = 1\n' "unknown key 'no_such_threshold'"
 ok "bad configuration files are refused with file and line"
