@@ -82,7 +82,9 @@ const st_device_policy *st_registry_policy_at(const st_registry *r, size_t i);
 int st_registry_policy_check(const st_registry *r, size_t i, const char *version, size_t len,
                              double now, char *why, size_t whycap);
 
-/* Record the version device i reported, writing it only when it changed. 0 or -EIO. */
+/* Record the version device i reported: at once in memory (policy checks and
+ * st_registry_device see it), in the database with the next
+ * st_registry_counters_save when it changed. 0 or -EINVAL. */
 int st_registry_note_version(st_registry *r, size_t i, const char *version, size_t len);
 
 /* Keep a quarantined message (its payload is stored, never given to the engine).
@@ -104,7 +106,8 @@ int st_registry_reload(st_registry *r);
  * refused: after a clean shutdown 0; after a crash, last save time +
  * save_every_s + max_future_s, which covers every counter accepted after the
  * last save (docs/wire.md "Counters across restarts"). Marks the state unclean.
- * save: write the marks that moved and the save time, in one transaction;
+ * save: write the marks that moved, the versions noted since, and the save
+ * time, in one transaction;
  * clean = 1 at shutdown. 0 or -EIO. */
 int st_registry_counters_restore(st_registry *r, double save_every_s, double max_future_s,
                                  double *guard_until);

@@ -43,6 +43,7 @@ typedef struct slot {
     st_device d;
     st_replay win;
     uint64_t saved_hw; /* high-water mark last written */
+    int version_dirty; /* d.sw_version changed since it was last written */
 } slot;
 
 struct st_registry {
@@ -168,6 +169,10 @@ static int load(st_registry *r)
             if (!strcmp(old[k].d.id, s->d.id)) {
                 s->win = old[k].win;
                 s->saved_hw = old[k].saved_hw;
+                if (old[k].version_dirty) { /* not written yet: ours is newer */
+                    memcpy(s->d.sw_version, old[k].d.sw_version, sizeof(s->d.sw_version));
+                    s->version_dirty = 1;
+                }
                 break;
             }
         n++;
@@ -439,17 +444,12 @@ int st_registry_note_version(st_registry *r, size_t i, const char *version, size
     if (i >= r->n || len >= ST_VS_MAX) return -EINVAL;
     st_device *d = &r->dev[i].d;
     if (strlen(d->sw_version) == len && !memcmp(d->sw_version, version, len)) return 0;
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(r->db, "UPDATE devices SET sw_version = ?2 WHERE id = ?1", -1, &st,
-                                NULL);
-    if (rc != SQLITE_OK) return sql_fail(r, rc, "note version");
-    sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, version, (int)len, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return sql_fail(r, rc, "note version");
+    /* Written with the next counter save: a write per message would stall
+     * ingest whenever many devices report at once (every device's first
+     * message after a start). */
     memcpy(d->sw_version, version, len);
     d->sw_version[len] = 0;
+    r->dev[i].version_dirty = 1;
     return 0;
 }
 
@@ -590,6 +590,28 @@ int st_registry_counters_save(st_registry *r, double now, int clean)
             goto out;
         }
     }
+    sqlite3_finalize(st);
+    st = NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        slot *s = &r->dev[i];
+        if (!s->version_dirty) continue;
+        if (!st) {
+            rc = sqlite3_prepare_v2(r->db, "UPDATE devices SET sw_version = ?2 WHERE id = ?1", -1,
+                                    &st, NULL);
+            if (rc != SQLITE_OK) {
+                err = sql_fail(r, rc, "save versions");
+                goto out;
+            }
+        }
+        sqlite3_bind_text(st, 1, s->d.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, s->d.sw_version, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            err = sql_fail(r, rc, "save versions");
+            goto out;
+        }
+    }
     if ((err = state_set(r, "saved_at", now)) != 0) goto out;
     if ((err = state_set(r, "clean", clean ? 1 : 0)) != 0) goto out;
 out:
@@ -600,7 +622,9 @@ out:
         return err;
     }
     if (exec(r, "RELEASE st_registry_counters", "save counters")) return -EIO;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         if (r->dev[i].win.hi > r->dev[i].saved_hw) r->dev[i].saved_hw = r->dev[i].win.hi;
+        r->dev[i].version_dirty = 0;
+    }
     return 0;
 }

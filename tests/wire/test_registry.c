@@ -97,6 +97,22 @@ static void test_versions_and_policy(void)
     CHECK_EQ_INT(st_registry_policy_check(r, c, "0.0.1", 5, 1e10, why, sizeof(why)), 0);
     CHECK_EQ_INT(st_registry_note_version(r, i, "1.3.0", 5), 0);
     CHECK_STR(st_registry_device(r, i)->sw_version, "1.3.0");
+    /* In memory at once, in the database with the next counter save. */
+    {
+        sqlite3_stmt *q;
+        CHECK_EQ_INT(sqlite3_prepare_v2(db,
+                                        "SELECT coalesce(sw_version, '') FROM devices"
+                                        " WHERE id = 'meter-1'",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+        CHECK_EQ_INT(sqlite3_step(q), SQLITE_ROW);
+        CHECK(strcmp((const char *)sqlite3_column_text(q, 0), "1.3.0") != 0);
+        sqlite3_reset(q);
+        CHECK_EQ_INT(st_registry_counters_save(r, 1000, 1), 0); /* as at a clean stop */
+        CHECK_EQ_INT(sqlite3_step(q), SQLITE_ROW);
+        CHECK_STR((const char *)sqlite3_column_text(q, 0), "1.3.0");
+        sqlite3_finalize(q);
+    }
     CHECK_EQ_INT(st_registry_keep_quarantined(r, i, 7, 1.0, "1.0", 3, "old", "[]", 2, 2.0), 0);
     int64_t n = -1;
     CHECK_EQ_INT(st_registry_quarantined_count(r, "meter-1", &n), 0);
