@@ -50,7 +50,7 @@
 
 typedef struct opts {
     double seconds, rate, flood, save_every;
-    int devices, protocol, live_sign;
+    int devices, protocol, live_sign, verify_threads; /* -1: the ingest's default */
 } opts;
 
 typedef struct ctx {
@@ -577,6 +577,8 @@ static int parse_args(int argc, char **argv, opts *o)
             o->protocol = (int)v;
         else if (!strcmp(argv[i], "--save-every"))
             o->save_every = v;
+        else if (!strcmp(argv[i], "--verify-threads") && v <= ST_MQTT_VERIFY_THREADS_MAX)
+            o->verify_threads = (int)v;
         else
             return -1;
         i++;
@@ -591,10 +593,16 @@ int main(int argc, char **argv)
 {
     ctx *c = calloc(1, sizeof(*c));
     if (!c) return 1;
-    c->o = (opts){.seconds = 60, .rate = 10000, .flood = 20000, .devices = 1000, .protocol = 5};
+    c->o = (opts){.seconds = 60,
+                  .rate = 10000,
+                  .flood = 20000,
+                  .devices = 1000,
+                  .protocol = 5,
+                  .verify_threads = -1};
     if (parse_args(argc, argv, &c->o)) {
         fprintf(stderr, "usage: broker-load [--seconds S] [--rate MSGS] [--devices N] "
-                        "[--flood MSGS] [--protocol 4|5] [--save-every S] [--live-sign]\n");
+                        "[--flood MSGS] [--protocol 4|5] [--save-every S] [--live-sign] "
+                        "[--verify-threads N]\n");
         return 2;
     }
     /* One socket per device on both sides (and mosquitto inherits the limit). */
@@ -625,6 +633,8 @@ int main(int argc, char **argv)
     snprintf(ip.street, sizeof(ip.street), "bench");
     ip.verify.stats_every_s = 0;
     if (c->o.save_every > 0) ip.verify.save_every_s = c->o.save_every;
+    if (c->o.verify_threads >= 0) ip.verify_threads = (size_t)c->o.verify_threads;
+    c->o.verify_threads = (int)ip.verify_threads;
     ip.queue_len = 65536;
     char cred[128];
     snprintf(cred, sizeof(cred), "%s/engine.cred", c->dir);
@@ -653,6 +663,8 @@ out:
         printf("bench broker-load: %d devices, %.0f msgs/s offered (10-record packs), flood "
                "%.0f msgs/s, MQTT %s, QoS 1, %.0f s\n",
                c->o.devices, c->o.rate, c->o.flood, c->o.protocol == 5 ? "5" : "3.1.1", dur);
+        printf("  signatures checked by the engine's poll thread and %d helper%s\n",
+               c->o.verify_threads, c->o.verify_threads == 1 ? "" : "s");
         printf("  processed: %.0f msgs/s, %.0f records/s (verified and ingested by the engine)\n",
                c->accepted_normal / dur, c->records / dur);
         printf("  latency sensor-to-decision: median %.2f ms, p99 %.2f ms\n", med * 1e3, p99 * 1e3);

@@ -16,18 +16,27 @@
  *     -> rate limit of <device> (no crypto) -> copy into a bounded ring queue
  *     (full or oversize: the message is dropped and counted: "drop newest", so a
  *     burst never blocks the network thread nor delays PUBACKs)
- *   caller's thread: st_mqtt_ingest_poll -> envelope checks (st_verify) ->
- *     callback with the verified st_obs records (the lead's run loop passes them
- *     to st_engine_ingest).
+ *   caller's thread: st_mqtt_ingest_poll takes what is queued, in batches:
+ *     the stateless checks (envelope, device, signature: st_verify_precheck)
+ *     shared with verify_threads helper threads, then the stateful ones
+ *     (replay, timestamp, policy, SenML: st_verify_finish) in arrival order
+ *     on the caller's thread -> callback with the verified st_obs records
+ *     (the lead's run loop passes them to st_engine_ingest).
  * QoS 1 subscription on a persistent session (client id required, clean
  * session off / MQTT 5 session expiry 1 day) so a broker or engine restart
  * loses no message the broker accepted; libmosquitto reconnects with
  * exponential backoff between conn.reconnect_min_s and conn.reconnect_max_s. */
+#define ST_MQTT_VERIFY_THREADS_MAX 16
+
 typedef struct st_mqtt_ingest_params {
     st_mqtt_conn conn;
     char street[ST_ID_MAX]; /* subscribes to stratum/<street>/+/+/obs */
     size_t queue_len;       /* messages held between the threads (default 8192) */
     size_t max_message;     /* largest envelope accepted, bytes (default 16384) */
+    size_t verify_threads;  /* helper threads checking signatures beside the poller
+                               (default: processors online - 1, at most 3;
+                               0 = the poller alone; at most
+                               ST_MQTT_VERIFY_THREADS_MAX) */
     st_verify_params verify;
 } st_mqtt_ingest_params;
 

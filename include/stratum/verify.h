@@ -8,6 +8,7 @@
 #include "stratum/log.h"
 #include "stratum/obs.h"
 #include "stratum/registry.h"
+#include "stratum/sigenv.h"
 
 /* What happened to one message. Every message ends in exactly one verdict, and
  * only ST_V_ACCEPTED yields observations. */
@@ -87,6 +88,31 @@ st_verdict st_verify_admit(st_verify *v, const char *id, size_t len, double mono
  * Allocates nothing (a quarantined message is written to the registry). */
 st_verdict st_verify_message(st_verify *v, const char *topic_device, const uint8_t *buf, size_t len,
                              double now, const st_obs **obs, size_t *n, st_verify_info *info);
+
+/* st_verify_message in two steps, so that signatures of queued messages can
+ * be checked on several threads while the stateful checks keep queue order.
+ *
+ * st_verify_precheck: the stateless steps (envelope, topic, known device,
+ * revocation, signature) of buf[0..len) into *pre, which borrows buf. Only
+ * reads v and its registry: calls may run on several threads at once, but not
+ * while st_verify_finish, st_verify_message or st_verify_tick runs (they
+ * write the registry). Counts nothing.
+ *
+ * st_verify_finish: the stateful rest (replay window, restart guard,
+ * timestamp window, version policy, SenML) in the order messages arrived;
+ * counts the verdict exactly once, like st_verify_message. */
+typedef struct st_verify_pre {
+    st_sigenv_view env;
+    long index;         /* registry index, or -1 */
+    st_verdict verdict; /* ST_V_ACCEPTED if every stateless step passed */
+    int parsed;         /* env holds a parsed envelope */
+    char why[160];
+} st_verify_pre;
+
+void st_verify_precheck(const st_verify *v, const char *topic_device, const uint8_t *buf,
+                        size_t len, st_verify_pre *pre);
+st_verdict st_verify_finish(st_verify *v, const st_verify_pre *pre, double now, const st_obs **obs,
+                            size_t *n, st_verify_info *info);
 
 /* Count a verdict decided outside (the transport's ST_V_DROPPED). Thread-safe. */
 void st_verify_count(st_verify *v, st_verdict verdict);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stratum/sigenv.h"
 
@@ -18,11 +19,32 @@
  * outlive an engine restart of up to a day. */
 #define SESSION_EXPIRY_S 86400
 
+/* Largest batch poll hands to the signature checkers at once. */
+#define BATCH_MAX 1024
+
 typedef struct qslot {
     char device[ST_ID_MAX];
     size_t len;
-    uint8_t *data; /* max_message bytes, in the queue's one block */
+    uint8_t *data;       /* max_message bytes, in the queue's one block */
+    st_verify_pre pre;   /* stateless checks, filled by whichever checker claimed it */
+    _Atomic int checked; /* pre is complete (set by the checker, release) */
 } qslot;
+
+/* One batch of queued slots whose signatures the poller and the helpers check
+ * together: each claims the next unchecked slot, so a helper that is not
+ * scheduled only means the poller checks more itself. claim holds the batch
+ * number (high 32 bits) and the next index, so a helper still finishing an
+ * old batch can never claim a slot of a newer one by mistake. */
+typedef struct batch {
+    pthread_mutex_t mu;
+    pthread_cond_t go;      /* a new batch, or quit */
+    pthread_cond_t checked; /* a slot was checked while the poller waited */
+    uint32_t gen;           /* batch number, bumped for every batch (under mu) */
+    int quit;
+    size_t first, size;     /* ring positions first .. first + size (under mu) */
+    _Atomic uint64_t claim; /* gen << 32 | next index */
+    _Atomic int waiting;    /* the poller sleeps on checked */
+} batch;
 
 struct st_mqtt_ingest {
     st_mqtt_ingest_params p;
@@ -38,6 +60,11 @@ struct st_mqtt_ingest {
     qslot *slot;
     uint8_t *block;
     size_t head, count, high;
+    /* Signature helpers (verify_threads of them) and the batch they share. */
+    batch b;
+    int b_init;
+    pthread_t *helper;
+    size_t nhelper;
     /* Network-thread counters. */
     _Atomic uint64_t received, connects, disconnects;
     _Atomic int connected;
@@ -65,6 +92,10 @@ void st_mqtt_ingest_params_default(st_mqtt_ingest_params *p, const char *url)
     snprintf(p->street, sizeof(p->street), "stratumseind");
     p->queue_len = 8192;
     p->max_message = 16384;
+    /* One signature helper per further processor, up to 3: verification is
+     * most of the ingest's work (docs/wire.md, "Measured"). */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    p->verify_threads = cpus <= 1 ? 0 : cpus > 4 ? 3 : (size_t)(cpus - 1);
     st_verify_params_default(&p->verify);
 }
 
@@ -148,14 +179,91 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
                 mosquitto_strerror(rc));
 }
 
+/* Claim and check one unclaimed slot of batch gen (ring positions first ..
+ * first + size). 0 if none is left or a newer batch started. */
+static int check_one(st_mqtt_ingest *m, uint32_t gen, size_t first, size_t size)
+{
+    batch *b = &m->b;
+    uint64_t c = atomic_load_explicit(&b->claim, memory_order_acquire);
+    do {
+        if ((uint32_t)(c >> 32) != gen || (c & 0xffffffffu) >= size) return 0;
+    } while (!atomic_compare_exchange_weak_explicit(&b->claim, &c, c + 1, memory_order_acq_rel,
+                                                    memory_order_acquire));
+    qslot *q = &m->slot[(first + (c & 0xffffffffu)) % m->p.queue_len];
+    st_verify_precheck(m->verify, q->device, q->data, q->len, &q->pre);
+    atomic_store(&q->checked, 1);
+    if (atomic_load(&b->waiting)) {
+        pthread_mutex_lock(&b->mu);
+        pthread_cond_signal(&b->checked);
+        pthread_mutex_unlock(&b->mu);
+    }
+    return 1;
+}
+
+static void *helper_main(void *arg)
+{
+    st_mqtt_ingest *m = arg;
+    batch *b = &m->b;
+    uint32_t seen = 0;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->quit && b->gen == seen) pthread_cond_wait(&b->go, &b->mu);
+        if (b->quit) break;
+        seen = b->gen;
+        size_t first = b->first, size = b->size;
+        pthread_mutex_unlock(&b->mu);
+        while (check_one(m, seen, first, size)) continue;
+        pthread_mutex_lock(&b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+/* Offer n slots from the head to the helpers; the poller then takes them in
+ * order with next_checked. */
+static uint32_t batch_start(st_mqtt_ingest *m, size_t n)
+{
+    batch *b = &m->b;
+    for (size_t k = 0; k < n; k++)
+        atomic_store_explicit(&m->slot[(m->head + k) % m->p.queue_len].checked, 0,
+                              memory_order_relaxed);
+    pthread_mutex_lock(&b->mu);
+    uint32_t gen = ++b->gen;
+    b->first = m->head;
+    b->size = n;
+    atomic_store_explicit(&b->claim, (uint64_t)gen << 32, memory_order_release);
+    if (m->nhelper && n > 1) pthread_cond_broadcast(&b->go);
+    pthread_mutex_unlock(&b->mu);
+    return gen;
+}
+
+/* The head slot, checked: while it is not, the poller checks other slots of
+ * the batch itself, and sleeps only when every slot left is in a helper's
+ * hands (one signature at most per helper). */
+static qslot *next_checked(st_mqtt_ingest *m, uint32_t gen, size_t first, size_t size)
+{
+    batch *b = &m->b;
+    qslot *q = &m->slot[m->head];
+    while (!atomic_load(&q->checked))
+        if (!check_one(m, gen, first, size)) {
+            pthread_mutex_lock(&b->mu);
+            atomic_store(&b->waiting, 1);
+            while (!atomic_load(&q->checked)) pthread_cond_wait(&b->checked, &b->mu);
+            atomic_store(&b->waiting, 0);
+            pthread_mutex_unlock(&b->mu);
+        }
+    return q;
+}
+
 st_mqtt_ingest *st_mqtt_ingest_new(const st_mqtt_ingest_params *p, st_registry *reg, st_log *log)
 {
     st_mqtt_ingest *m = NULL;
     char err[300];
     int e = EINVAL, rc;
     if (!p || !reg || p->queue_len == 0 || p->queue_len > (1u << 22) || p->max_message < 128 ||
-        p->max_message > ST_SIGENV_MAX_BYTES || !st_sigenv_id_ok(p->street, strlen(p->street))) {
-        st_error(log, MOD, "bad ingest parameters (queue, message size or street)");
+        p->verify_threads > ST_MQTT_VERIFY_THREADS_MAX || p->max_message > ST_SIGENV_MAX_BYTES ||
+        !st_sigenv_id_ok(p->street, strlen(p->street))) {
+        st_error(log, MOD, "bad ingest parameters (queue, message size, threads or street)");
         goto fail;
     }
     e = ENOMEM;
@@ -182,6 +290,27 @@ st_mqtt_ingest *st_mqtt_ingest_new(const st_mqtt_ingest_params *p, st_registry *
         e = errno;
         st_error(log, MOD, "verifier: %s", strerror(e));
         goto fail;
+    }
+    if (pthread_mutex_init(&m->b.mu, NULL) != 0) goto fail;
+    if (pthread_cond_init(&m->b.go, NULL) != 0) {
+        pthread_mutex_destroy(&m->b.mu);
+        goto fail;
+    }
+    if (pthread_cond_init(&m->b.checked, NULL) != 0) {
+        pthread_cond_destroy(&m->b.go);
+        pthread_mutex_destroy(&m->b.mu);
+        goto fail;
+    }
+    m->b_init = 1;
+    if (p->verify_threads > 0) {
+        m->helper = calloc(p->verify_threads, sizeof(*m->helper));
+        if (!m->helper) goto fail;
+        for (; m->nhelper < p->verify_threads; m->nhelper++)
+            if (pthread_create(&m->helper[m->nhelper], NULL, helper_main, m) != 0) {
+                st_warn(log, MOD, "signature helper thread: %s; checking on %zu", strerror(errno),
+                        m->nhelper + 1);
+                break;
+            }
     }
     mosquitto_lib_init();
     m->lib_init = 1;
@@ -230,6 +359,17 @@ void st_mqtt_ingest_free(st_mqtt_ingest *m)
     st_mqtt_ingest_stop(m);
     if (m->mosq) mosquitto_destroy(m->mosq);
     if (m->lib_init) mosquitto_lib_cleanup();
+    if (m->b_init) {
+        pthread_mutex_lock(&m->b.mu);
+        m->b.quit = 1;
+        pthread_cond_broadcast(&m->b.go);
+        pthread_mutex_unlock(&m->b.mu);
+        for (size_t i = 0; i < m->nhelper; i++) pthread_join(m->helper[i], NULL);
+        pthread_cond_destroy(&m->b.go);
+        pthread_cond_destroy(&m->b.checked);
+        pthread_mutex_destroy(&m->b.mu);
+    }
+    free(m->helper);
     st_verify_free(m->verify);
     if (m->cond_init) pthread_cond_destroy(&m->nonempty);
     if (m->mu_init) pthread_mutex_destroy(&m->mu);
@@ -258,24 +398,31 @@ int st_mqtt_ingest_poll(st_mqtt_ingest *m, int timeout_ms, st_mqtt_obs_fn fn, vo
      * thread only writes slots beyond head + count), then released. */
     size_t avail = m->count;
     pthread_mutex_unlock(&m->mu);
-    for (size_t k = 0; k < avail; k++) {
-        qslot *q = &m->slot[m->head];
-        const st_obs *obs;
-        size_t n;
-        st_verify_info info;
-        double now = wall_now();
-        st_verdict v =
-            st_verify_message(m->verify, q->device, q->data, q->len, now, &obs, &n, &info);
-        if (v == ST_V_ACCEPTED) {
-            if (fn) fn(ctx, obs, n, &info);
-        } else if (v != ST_V_RATE_LIMITED) {
-            st_debug(m->log, MOD, "%s from %s: %s", st_verdict_name(v), q->device, info.why);
+    while (avail > 0) {
+        size_t n = avail < BATCH_MAX ? avail : BATCH_MAX, first = m->head;
+        uint32_t gen = batch_start(m, n);
+        /* Stateful checks and hand-over in arrival order, on this thread, as
+         * soon as each message's stateless checks are done. */
+        for (size_t k = 0; k < n; k++) {
+            qslot *q = next_checked(m, gen, first, n);
+            const st_obs *obs;
+            size_t nobs;
+            st_verify_info info;
+            st_verdict v = st_verify_finish(m->verify, &q->pre, wall_now(), &obs, &nobs, &info);
+            if (v == ST_V_ACCEPTED) {
+                if (fn) fn(ctx, obs, nobs, &info);
+            } else if (v != ST_V_RATE_LIMITED) {
+                st_debug(m->log, MOD, "%s from %s: %s", st_verdict_name(v), q->device, info.why);
+            }
+            /* Released only after its own check: a helper may still be
+             * reading a later slot, never this one. */
+            pthread_mutex_lock(&m->mu);
+            m->head = (m->head + 1) % m->p.queue_len;
+            m->count--;
+            pthread_mutex_unlock(&m->mu);
+            taken++;
         }
-        pthread_mutex_lock(&m->mu);
-        m->head = (m->head + 1) % m->p.queue_len;
-        m->count--;
-        pthread_mutex_unlock(&m->mu);
-        taken++;
+        avail -= n;
     }
     (void)st_verify_tick(m->verify, wall_now());
     return taken;

@@ -150,56 +150,93 @@ static void quarantine_alert(st_verify *v, size_t i, const char *id, const char 
     if (v->alert) v->alert(v->alert_ctx, id, why);
 }
 
-st_verdict st_verify_message(st_verify *v, const char *topic_device, const uint8_t *buf, size_t len,
-                             double now, const st_obs **obs, size_t *n, st_verify_info *info)
+/* Sets pre's verdict and reason; counts nothing (st_verify_finish counts). */
+static void pre_fail(st_verify_pre *pre, st_verdict verdict, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void pre_fail(st_verify_pre *pre, st_verdict verdict, const char *fmt, ...)
 {
-    st_sigenv_view e;
+    va_list ap;
+    pre->verdict = verdict;
+    va_start(ap, fmt);
+    vsnprintf(pre->why, sizeof(pre->why), fmt, ap);
+    va_end(ap);
+}
+
+void st_verify_precheck(const st_verify *v, const char *topic_device, const uint8_t *buf,
+                        size_t len, st_verify_pre *pre)
+{
+    st_sigenv_view *e = &pre->env;
+    pre->verdict = ST_V_ACCEPTED;
+    pre->parsed = 0;
+    pre->index = -1;
+    pre->why[0] = 0;
+    int rc = st_sigenv_parse(buf, len, e);
+    if (rc) {
+        pre_fail(pre, ST_V_MALFORMED, "not a signed envelope (%s)", strerror(-rc));
+        return;
+    }
+    pre->parsed = 1;
+    if (topic_device &&
+        (strlen(topic_device) != e->id_len || memcmp(topic_device, e->id, e->id_len) != 0)) {
+        pre_fail(pre, ST_V_MALFORMED, "topic names device %s, envelope %.*s", topic_device,
+                 (int)e->id_len, e->id);
+        return;
+    }
+    long i = st_registry_find(v->reg, e->id, e->id_len);
+    if (i < 0) {
+        pre_fail(pre, ST_V_UNKNOWN, "device not registered");
+        return;
+    }
+    pre->index = i;
+    const st_device *d = st_registry_device(v->reg, (size_t)i);
+    if (d->revoked > 0) {
+        pre_fail(pre, ST_V_REVOKED, "device revoked");
+        return;
+    }
+    if (st_sigenv_verify(e, d->pk) != 0)
+        pre_fail(pre, ST_V_BAD_SIGNATURE, "signature does not verify with key %d", d->key_version);
+}
+
+st_verdict st_verify_finish(st_verify *v, const st_verify_pre *pre, double now, const st_obs **obs,
+                            size_t *n, st_verify_info *info)
+{
+    const st_sigenv_view *e = &pre->env;
     *n = 0;
     *obs = NULL;
     if (info) memset(info, 0, sizeof(*info));
-    int rc = st_sigenv_parse(buf, len, &e);
-    if (rc) return done(v, ST_V_MALFORMED, info, "not a signed envelope (%s)", strerror(-rc));
-    if (info) {
-        snprintf(info->device, sizeof(info->device), "%.*s", (int)e.id_len, e.id);
-        snprintf(info->version, sizeof(info->version), "%.*s", (int)e.version_len, e.version);
-        info->counter = e.counter;
-        info->t = (double)e.t_us * 1e-6;
+    if (info && pre->parsed) {
+        snprintf(info->device, sizeof(info->device), "%.*s", (int)e->id_len, e->id);
+        snprintf(info->version, sizeof(info->version), "%.*s", (int)e->version_len, e->version);
+        info->counter = e->counter;
+        info->t = (double)e->t_us * 1e-6;
     }
-    if (topic_device &&
-        (strlen(topic_device) != e.id_len || memcmp(topic_device, e.id, e.id_len) != 0))
-        return done(v, ST_V_MALFORMED, info, "topic names device %s, envelope %.*s", topic_device,
-                    (int)e.id_len, e.id);
-    long i = st_registry_find(v->reg, e.id, e.id_len);
-    if (i < 0) return done(v, ST_V_UNKNOWN, info, "device not registered");
-    const st_device *d = st_registry_device(v->reg, (size_t)i);
-    if (d->revoked > 0) return done(v, ST_V_REVOKED, info, "device revoked");
-    if (st_sigenv_verify(&e, d->pk) != 0)
-        return done(v, ST_V_BAD_SIGNATURE, info, "signature does not verify with key %d",
-                    d->key_version);
-    st_replay_verdict rv = st_replay_accept(st_registry_window(v->reg, (size_t)i), e.counter);
+    if (pre->verdict != ST_V_ACCEPTED) return done(v, pre->verdict, info, "%s", pre->why);
+    size_t i = (size_t)pre->index;
+    const st_device *d = st_registry_device(v->reg, i);
+    st_replay_verdict rv = st_replay_accept(st_registry_window(v->reg, i), e->counter);
     if (rv != ST_REPLAY_OK)
-        return done(v, ST_V_REPLAYED, info, "counter %llu %s", (unsigned long long)e.counter,
+        return done(v, ST_V_REPLAYED, info, "counter %llu %s", (unsigned long long)e->counter,
                     st_replay_verdict_name(rv));
-    double t = (double)e.t_us * 1e-6;
+    double t = (double)e->t_us * 1e-6;
     if (t <= v->guard_until)
         return done(v, ST_V_REPLAYED, info,
                     "stamped before the restart guard (unclean shutdown of the last ingest)");
     if (!(t >= now - v->p.max_age_s) || !(t <= now + v->p.max_future_s))
         return done(v, ST_V_STALE, info, "timestamp %.3f is %.3f s from now", t, t - now);
-    if (st_registry_note_version(v->reg, (size_t)i, e.version, e.version_len) != 0)
+    if (st_registry_note_version(v->reg, i, e->version, e->version_len) != 0)
         st_warn(v->log, MOD, "device %s: could not record version", d->id);
     char why[128];
-    if (st_registry_policy_check(v->reg, (size_t)i, e.version, e.version_len, now, why,
-                                 sizeof(why))) {
-        if (st_registry_keep_quarantined(v->reg, (size_t)i, e.counter, t, e.version, e.version_len,
-                                         why, e.payload, e.payload_len, now))
+    if (st_registry_policy_check(v->reg, i, e->version, e->version_len, now, why, sizeof(why))) {
+        if (st_registry_keep_quarantined(v->reg, i, e->counter, t, e->version, e->version_len, why,
+                                         e->payload, e->payload_len, now))
             st_error(v->log, MOD, "device %s: quarantined message could not be kept", d->id);
-        quarantine_alert(v, (size_t)i, d->id, why, now);
+        quarantine_alert(v, i, d->id, why, now);
         return done(v, ST_V_QUARANTINED, info, "%s", why);
     }
     const st_obs *o;
     st_senml_err serr;
-    int k = st_senml_parse(v->senml, e.payload, e.payload_len, t, &o, &serr);
+    int k = st_senml_parse(v->senml, e->payload, e->payload_len, t, &o, &serr);
     if (k < 0) {
         char msg[200];
         st_senml_err_format(&serr, msg, sizeof(msg));
@@ -216,6 +253,14 @@ st_verdict st_verify_message(st_verify *v, const char *topic_device, const uint8
     *n = (size_t)k;
     atomic_fetch_add_explicit(&v->records, (uint64_t)k, memory_order_relaxed);
     return done(v, ST_V_ACCEPTED, NULL, NULL);
+}
+
+st_verdict st_verify_message(st_verify *v, const char *topic_device, const uint8_t *buf, size_t len,
+                             double now, const st_obs **obs, size_t *n, st_verify_info *info)
+{
+    st_verify_pre pre;
+    st_verify_precheck(v, topic_device, buf, len, &pre);
+    return st_verify_finish(v, &pre, now, obs, n, info);
 }
 
 void st_verify_stats_get(const st_verify *v, st_verify_stats *out)
