@@ -461,7 +461,7 @@ static int pool_reports(night *r, int n, int k)
 
 int main(int argc, char **argv)
 {
-    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01, 60, -1, 0, 1, 1};
+    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01, 60, -1, 0, 1, 1, 0};
     for (int i = 1; i < argc; i++) {
         long v = 0;
         char *end = NULL;
