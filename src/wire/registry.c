@@ -32,7 +32,26 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY, device TEXT NOT NULL, counter INTEGER NOT NULL, t REAL NOT NULL,"
     " sw_version TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT NOT NULL,"
     " received REAL NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS device_quarantine_device ON device_quarantine(device);";
+    "CREATE INDEX IF NOT EXISTS device_quarantine_device ON device_quarantine(device);"
+    /* A generation bumped by every change to what the registry loads (not by
+     * version reports, counters or quarantine), so that other connections'
+     * other writes do not make every ingest reload its devices. */
+    "CREATE TABLE IF NOT EXISTS device_registry_gen(id INTEGER PRIMARY KEY CHECK(id = 1),"
+    " gen INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO device_registry_gen VALUES (1, 0);"
+    "CREATE TRIGGER IF NOT EXISTS devices_gen_ins AFTER INSERT ON devices"
+    " BEGIN UPDATE device_registry_gen SET gen = gen + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS devices_gen_del AFTER DELETE ON devices"
+    " BEGIN UPDATE device_registry_gen SET gen = gen + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS devices_gen_upd AFTER UPDATE OF id, zone, type, public_key,"
+    " key_version, mqtt_hash, created, revoked ON devices"
+    " BEGIN UPDATE device_registry_gen SET gen = gen + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS policies_gen_ins AFTER INSERT ON device_policies"
+    " BEGIN UPDATE device_registry_gen SET gen = gen + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS policies_gen_del AFTER DELETE ON device_policies"
+    " BEGIN UPDATE device_registry_gen SET gen = gen + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS policies_gen_upd AFTER UPDATE ON device_policies"
+    " BEGIN UPDATE device_registry_gen SET gen = gen + 1; END;";
 
 const char *st_registry_schema_sql(void)
 {
@@ -58,6 +77,7 @@ struct st_registry {
     /* PRAGMA data_version at the last load: it changes only when another
      * connection commits, so our own writes never hide theirs. */
     int data_version;
+    long long gen; /* device_registry_gen at the last load */
 };
 
 static uint64_t hash(const char *s, size_t n)
@@ -87,6 +107,19 @@ static int exec(st_registry *r, const char *sql, const char *what)
         return -EIO;
     }
     return 0;
+}
+
+/* The registry generation (device_registry_gen), or -1. */
+static long long registry_gen(st_registry *r)
+{
+    sqlite3_stmt *st;
+    long long g = -1;
+    if (sqlite3_prepare_v2(r->db, "SELECT gen FROM device_registry_gen WHERE id = 1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) g = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return g;
 }
 
 static int data_version(st_registry *r)
@@ -198,6 +231,7 @@ static int load(st_registry *r)
     }
     sqlite3_finalize(st);
     r->data_version = data_version(r);
+    r->gen = registry_gen(r);
     return 0;
 }
 
@@ -497,6 +531,12 @@ int st_registry_reload(st_registry *r)
     int v = data_version(r);
     if (v < 0) return -EIO;
     if (v == r->data_version) return 0;
+    /* Something changed the database; reload only if it was the registry. */
+    long long g = registry_gen(r);
+    if (g >= 0 && g == r->gen) {
+        r->data_version = v;
+        return 0;
+    }
     int rc = load(r);
     return rc ? rc : 1;
 }

@@ -133,6 +133,14 @@ static void test_reload(void)
     st_replay_accept(st_registry_window(r, i), 77);
     CHECK(st_registry_reload(r) >= 0); /* r2's open may count as a change */
     CHECK_EQ_INT(st_registry_reload(r), 0);
+    /* Another connection's counter save changes the database, not the
+     * registry: no reload. */
+    {
+        size_t j = (size_t)st_registry_find(r2, "meter-1", 7);
+        st_replay_accept(st_registry_window(r2, j), 5);
+        CHECK_EQ_INT(st_registry_counters_save(r2, 200, 1), 0);
+        CHECK_EQ_INT(st_registry_reload(r), 0);
+    }
     /* Our own writes do not hide another connection's. */
     CHECK_EQ_INT(st_registry_note_version(r, i, "0.1", 3), 0);
     CHECK_EQ_INT(st_registry_reload(r), 0);
