@@ -93,10 +93,13 @@ st_verdict st_verify_message(st_verify *v, const char *topic_device, const uint8
  * be checked on several threads while the stateful checks keep queue order.
  *
  * st_verify_precheck: the stateless steps (envelope, topic, known device,
- * revocation, signature) of buf[0..len) into *pre, which borrows buf. Only
- * reads v and its registry: calls may run on several threads at once, but not
- * while st_verify_finish, st_verify_message or st_verify_tick runs (they
- * write the registry). Counts nothing.
+ * revocation, signature) of buf[0..len) into *pre, which borrows buf. Reads
+ * the registry's in-memory index, keys and revocations only, never its
+ * database: calls may run on several threads at once, and beside
+ * st_verify_finish on another message (which writes only replay windows,
+ * reported versions and the database), but not beside st_verify_tick or
+ * anything else that reloads or changes the registry's devices. Counts
+ * nothing. *pre is valid for st_verify_finish until the registry reloads.
  *
  * st_verify_finish: the stateful rest (replay window, restart guard,
  * timestamp window, version policy, SenML) in the order messages arrived;

@@ -25,9 +25,7 @@
 typedef struct qslot {
     char device[ST_ID_MAX];
     size_t len;
-    uint8_t *data;       /* max_message bytes, in the queue's one block */
-    st_verify_pre pre;   /* stateless checks, filled by whichever checker claimed it */
-    _Atomic int checked; /* pre is complete (set by the checker, release) */
+    uint8_t *data; /* max_message bytes, in the queue's one block */
 } qslot;
 
 /* One batch of queued slots whose signatures the poller and the helpers check
@@ -37,13 +35,17 @@ typedef struct qslot {
  * old batch can never claim a slot of a newer one by mistake. */
 typedef struct batch {
     pthread_mutex_t mu;
-    pthread_cond_t go;      /* a new batch, or quit */
-    pthread_cond_t checked; /* a slot was checked while the poller waited */
-    uint32_t gen;           /* batch number, bumped for every batch (under mu) */
+    pthread_cond_t go;         /* a new batch, or quit */
+    pthread_cond_t checked_cv; /* a slot was checked while the poller waited */
+    uint32_t gen;              /* batch number, bumped for every batch (under mu) */
     int quit;
     size_t first, size;     /* ring positions first .. first + size (under mu) */
     _Atomic uint64_t claim; /* gen << 32 | next index */
-    _Atomic int waiting;    /* the poller sleeps on checked */
+    _Atomic int waiting;    /* the poller sleeps on checked_cv */
+    /* Per position in the batch (BATCH_MAX each): the stateless checks'
+     * result, and whether it is complete (set by the checker that claimed it). */
+    st_verify_pre *pre;
+    _Atomic int *checked;
 } batch;
 
 struct st_mqtt_ingest {
@@ -189,12 +191,13 @@ static int check_one(st_mqtt_ingest *m, uint32_t gen, size_t first, size_t size)
         if ((uint32_t)(c >> 32) != gen || (c & 0xffffffffu) >= size) return 0;
     } while (!atomic_compare_exchange_weak_explicit(&b->claim, &c, c + 1, memory_order_acq_rel,
                                                     memory_order_acquire));
-    qslot *q = &m->slot[(first + (c & 0xffffffffu)) % m->p.queue_len];
-    st_verify_precheck(m->verify, q->device, q->data, q->len, &q->pre);
-    atomic_store(&q->checked, 1);
+    size_t k = (size_t)(c & 0xffffffffu);
+    const qslot *q = &m->slot[(first + k) % m->p.queue_len];
+    st_verify_precheck(m->verify, q->device, q->data, q->len, &b->pre[k]);
+    atomic_store(&b->checked[k], 1);
     if (atomic_load(&b->waiting)) {
         pthread_mutex_lock(&b->mu);
-        pthread_cond_signal(&b->checked);
+        pthread_cond_signal(&b->checked_cv);
         pthread_mutex_unlock(&b->mu);
     }
     return 1;
@@ -220,13 +223,11 @@ static void *helper_main(void *arg)
 }
 
 /* Offer n slots from the head to the helpers; the poller then takes them in
- * order with next_checked. */
+ * order with wait_checked. */
 static uint32_t batch_start(st_mqtt_ingest *m, size_t n)
 {
     batch *b = &m->b;
-    for (size_t k = 0; k < n; k++)
-        atomic_store_explicit(&m->slot[(m->head + k) % m->p.queue_len].checked, 0,
-                              memory_order_relaxed);
+    for (size_t k = 0; k < n; k++) atomic_store_explicit(&b->checked[k], 0, memory_order_relaxed);
     pthread_mutex_lock(&b->mu);
     uint32_t gen = ++b->gen;
     b->first = m->head;
@@ -237,22 +238,22 @@ static uint32_t batch_start(st_mqtt_ingest *m, size_t n)
     return gen;
 }
 
-/* The head slot, checked: while it is not, the poller checks other slots of
- * the batch itself, and sleeps only when every slot left is in a helper's
- * hands (one signature at most per helper). */
-static qslot *next_checked(st_mqtt_ingest *m, uint32_t gen, size_t first, size_t size)
+/* Position k of the batch, checked: while it is not, the poller checks other
+ * slots of the batch itself, and sleeps only when every slot left is in a
+ * helper's hands (one signature at most per helper). */
+static const st_verify_pre *wait_checked(st_mqtt_ingest *m, uint32_t gen, size_t first, size_t size,
+                                         size_t k)
 {
     batch *b = &m->b;
-    qslot *q = &m->slot[m->head];
-    while (!atomic_load(&q->checked))
+    while (!atomic_load(&b->checked[k]))
         if (!check_one(m, gen, first, size)) {
             pthread_mutex_lock(&b->mu);
             atomic_store(&b->waiting, 1);
-            while (!atomic_load(&q->checked)) pthread_cond_wait(&b->checked, &b->mu);
+            while (!atomic_load(&b->checked[k])) pthread_cond_wait(&b->checked_cv, &b->mu);
             atomic_store(&b->waiting, 0);
             pthread_mutex_unlock(&b->mu);
         }
-    return q;
+    return &b->pre[k];
 }
 
 st_mqtt_ingest *st_mqtt_ingest_new(const st_mqtt_ingest_params *p, st_registry *reg, st_log *log)
@@ -296,12 +297,15 @@ st_mqtt_ingest *st_mqtt_ingest_new(const st_mqtt_ingest_params *p, st_registry *
         pthread_mutex_destroy(&m->b.mu);
         goto fail;
     }
-    if (pthread_cond_init(&m->b.checked, NULL) != 0) {
+    if (pthread_cond_init(&m->b.checked_cv, NULL) != 0) {
         pthread_cond_destroy(&m->b.go);
         pthread_mutex_destroy(&m->b.mu);
         goto fail;
     }
     m->b_init = 1;
+    m->b.pre = calloc(BATCH_MAX, sizeof(*m->b.pre));
+    m->b.checked = calloc(BATCH_MAX, sizeof(*m->b.checked));
+    if (!m->b.pre || !m->b.checked) goto fail;
     if (p->verify_threads > 0) {
         m->helper = calloc(p->verify_threads, sizeof(*m->helper));
         if (!m->helper) goto fail;
@@ -366,10 +370,12 @@ void st_mqtt_ingest_free(st_mqtt_ingest *m)
         pthread_mutex_unlock(&m->b.mu);
         for (size_t i = 0; i < m->nhelper; i++) pthread_join(m->helper[i], NULL);
         pthread_cond_destroy(&m->b.go);
-        pthread_cond_destroy(&m->b.checked);
+        pthread_cond_destroy(&m->b.checked_cv);
         pthread_mutex_destroy(&m->b.mu);
     }
     free(m->helper);
+    free(m->b.pre);
+    free((void *)m->b.checked);
     st_verify_free(m->verify);
     if (m->cond_init) pthread_cond_destroy(&m->nonempty);
     if (m->mu_init) pthread_mutex_destroy(&m->mu);
@@ -404,11 +410,12 @@ int st_mqtt_ingest_poll(st_mqtt_ingest *m, int timeout_ms, st_mqtt_obs_fn fn, vo
         /* Stateful checks and hand-over in arrival order, on this thread, as
          * soon as each message's stateless checks are done. */
         for (size_t k = 0; k < n; k++) {
-            qslot *q = next_checked(m, gen, first, n);
+            const st_verify_pre *pre = wait_checked(m, gen, first, n, k);
+            const qslot *q = &m->slot[m->head];
             const st_obs *obs;
             size_t nobs;
             st_verify_info info;
-            st_verdict v = st_verify_finish(m->verify, &q->pre, wall_now(), &obs, &nobs, &info);
+            st_verdict v = st_verify_finish(m->verify, pre, wall_now(), &obs, &nobs, &info);
             if (v == ST_V_ACCEPTED) {
                 if (fn) fn(ctx, obs, nobs, &info);
             } else if (v != ST_V_RATE_LIMITED) {
