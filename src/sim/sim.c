@@ -210,8 +210,12 @@ static void step_tension(st_sim *s, sim_zone *z, double dt)
         z->episode_treated = 0;
         s->st.episodes++;
     }
+    /* The interventions' combined effect slows tension's growth and, as
+     * much, the hazard of a fight: calmer light, music and stewards in
+     * sight make both less likely. */
+    double keep = 1 - active_effect(z, s->now);
     if (z->in_onset) {
-        z->tension += p->tension_drift * (1 - active_effect(z, s->now)) * dt / 60.0;
+        z->tension += p->tension_drift * keep * dt / 60.0;
         if (s->now >= z->onset_end) z->in_onset = 0;
     } else {
         z->tension -= p->tension_decay * dt / 60.0;
@@ -219,7 +223,7 @@ static void step_tension(st_sim *s, sim_zone *z, double dt)
     if (z->tension > 1) z->tension = 1;
     if (z->tension < 0) z->tension = 0;
     if (z->tension > SIM_INCIDENT_T &&
-        u_incident < p->incident_hazard * z->tension * z->tension * dt / 60.0) {
+        u_incident < p->incident_hazard * keep * z->tension * z->tension * dt / 60.0) {
         /* Counted as treated only if an intervention came before it: one
          * after the incident cannot have prevented it. */
         if (z->episode_treated)
