@@ -19,6 +19,26 @@ struct sqlite3;
 #define ST_REPORT_MIN_EPISODES 30
 #define ST_REPORT_MIN_EVENTS   10
 
+/* Analyse as randomised: the arms were balanced within the randomisation
+ * strata (time of night x crowd), so once each arm has at least
+ * ST_REPORT_MIN_EPISODES episodes the differences are stratified by them
+ * (Mantel-Haenszel weights; Sato's variance for risk differences); the crude
+ * intervals over-cover when the strata predict the outcome. A risk difference
+ * also needs ST_REPORT_MIN_STRAT_EVENTS outcomes and as many non-outcomes in
+ * each arm, else its Wald-type interval is unreliable and Newcombe's crude
+ * interval is used. docs/evidence.md gives the coverage measured for both. */
+#define ST_REPORT_MIN_STRAT_EVENTS 5
+
+typedef enum st_report_method {
+    ST_METHOD_NEWCOMBE = 0, /* crude risk difference, Newcombe hybrid score */
+    ST_METHOD_MH,           /* stratified risk difference, Mantel-Haenszel with Sato's variance */
+    ST_METHOD_WELCH,        /* crude difference of means, Welch t */
+    ST_METHOD_STRATIFIED    /* stratified difference of means, normal */
+} st_report_method;
+
+/* "newcombe", "mantel-haenszel", "welch", "stratified". */
+const char *st_report_method_name(st_report_method m);
+
 /* Load this installation's finished episodes, summed per (arm, stratum), into
  * cells[0..cap) (caller-owned). Only randomised episodes (policy "random") when
  * randomised_only, else all (pinned, Thompson and rules episodes are not
@@ -40,13 +60,14 @@ void st_report_arm_total(const st_evidence_cell *cells, size_t n, const char *ar
 typedef struct st_report_row {
     st_evidence_cell arm, control; /* totals (stratum "all") */
     st_estimate inc_arm, inc_ctl;  /* incident rates, Wilson 95 % */
-    st_estimate rd;                /* incident risk difference arm - control, Newcombe 95 % */
+    st_estimate rd;                /* incident risk difference arm - control, 95 % (rd_method) */
     st_estimate rr;                /* incident risk ratio, Katz 95 % */
-    st_estimate settled_rd;        /* settled-within-window difference, Newcombe 95 % */
+    st_estimate settled_rd;        /* settled-within-window difference, 95 % (settled_method) */
     st_estimate tc_arm, tc_ctl;    /* restricted mean time to calm (min(T, window)), s */
-    st_estimate tc_diff;           /* its difference arm - control, s, normal 95 % */
-    int too_small;                 /* see ST_REPORT_MIN_* */
-    int significant;               /* rd interval excludes 0 */
+    st_estimate tc_diff;           /* its difference arm - control, s, 95 % (tc_method) */
+    st_report_method rd_method, settled_method, tc_method; /* how each interval was made */
+    int too_small;                                         /* see ST_REPORT_MIN_* */
+    int significant;                                       /* rd interval excludes 0 */
 } st_report_row;
 
 /* Compare every arm found in cells (other than "control") with control.

@@ -30,6 +30,23 @@ st_estimate st_wilson(long x, long n, double level);
  * in small samples and with zero cells. */
 st_estimate st_risk_difference(long x1, long n1, long x2, long n2, double level);
 
+/* Risk difference p1 - p2 over k strata (x1[i] of n1[i] against x2[i] of
+ * n2[i]; borrowed arrays): the Mantel-Haenszel estimate, weights
+ * n1 n2 / (n1 + n2), with Sato's variance (Biometrics 1989;45:1323-1324),
+ * which stays consistent when strata are sparse, and a normal interval.
+ * Strata missing an arm add nothing. NAN when no stratum has both arms. */
+st_estimate st_risk_difference_mh(const long *x1, const long *n1, const long *x2, const long *n2,
+                                  size_t k, double level);
+
+/* Difference of means arm 1 - arm 2 over k strata, from each stratum's sums
+ * s, sums of squares ss and counts n (borrowed arrays), with the same weights
+ * n1 n2 / (n1 + n2) and variance sum w^2 (v1/n1 + v2/n2) / (sum w)^2; a
+ * stratum arm with one value borrows its arm's variance over all strata.
+ * Normal interval. NAN when no stratum has both arms or an arm has < 2 values. */
+st_estimate st_mean_difference_strat(const double *s1, const double *ss1, const long *n1,
+                                     const double *s2, const double *ss2, const long *n2, size_t k,
+                                     double level);
+
 /* Risk ratio p1 / p2 with the Katz log interval; when any cell is zero, 0.5 is
  * added to every cell (Haldane-Anscombe). n1 or n2 == 0 gives NAN. */
 st_estimate st_risk_ratio(long x1, long n1, long x2, long n2, double level);

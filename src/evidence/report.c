@@ -105,6 +105,63 @@ void st_report_arm_total(const st_evidence_cell *cells, size_t n, const char *ar
     }
 }
 
+const char *st_report_method_name(st_report_method m)
+{
+    switch (m) {
+    case ST_METHOD_NEWCOMBE:
+        return "newcombe";
+    case ST_METHOD_MH:
+        return "mantel-haenszel";
+    case ST_METHOD_WELCH:
+        return "welch";
+    case ST_METHOD_STRATIFIED:
+        return "stratified";
+    }
+    return "?";
+}
+
+/* One arm's counts per randomisation stratum; cells of an unknown stratum
+ * share the last slot. */
+#define NSLOTS (ST_EXP_STRATA + 1)
+typedef struct strata {
+    long n[NSLOTS], inc[NSLOTS], settled[NSLOTS];
+    double tc[NSLOTS], tc2[NSLOTS];
+} strata;
+
+static void arm_strata(const st_evidence_cell *cells, size_t n, const char *arm, strata *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(cells[i].arm, arm)) continue;
+        int k = st_experiment_stratum_parse(cells[i].stratum);
+        if (k < 0) k = ST_EXP_STRATA;
+        out->n[k] += cells[i].episodes;
+        out->inc[k] += cells[i].incidents;
+        out->settled[k] += cells[i].settled;
+        out->tc[k] += cells[i].tc_sum;
+        out->tc2[k] += cells[i].tc_sumsq;
+    }
+}
+
+/* A risk difference of x[] of n[] (arm) against y[] of m[] (control):
+ * stratified when both arms are large enough, else crude (see report.h). */
+static st_estimate risk_difference(const long *x, const long *n, long xt, long nt, const long *y,
+                                   const long *m, long yt, long mt, st_report_method *how)
+{
+    int big = nt >= ST_REPORT_MIN_EPISODES && mt >= ST_REPORT_MIN_EPISODES &&
+              xt >= ST_REPORT_MIN_STRAT_EVENTS && nt - xt >= ST_REPORT_MIN_STRAT_EVENTS &&
+              yt >= ST_REPORT_MIN_STRAT_EVENTS && mt - yt >= ST_REPORT_MIN_STRAT_EVENTS;
+    if (big) {
+        st_estimate e = st_risk_difference_mh(x, n, y, m, NSLOTS, LEVEL);
+        if (isfinite(e.est) && e.hi > e.lo) {
+            *how = ST_METHOD_MH;
+            return e;
+        }
+    }
+    *how = ST_METHOD_NEWCOMBE;
+    return st_risk_difference(xt, nt, yt, mt, LEVEL);
+}
+
 /* Restricted mean time to calm with its normal 95 % interval. */
 static st_estimate tc_mean(const st_evidence_cell *c, double *var)
 {
@@ -142,10 +199,14 @@ long st_report_compare(const st_evidence_cell *cells, size_t n, double window_s,
         const st_evidence_cell *a = &r->arm;
         r->inc_arm = st_wilson(a->incidents, a->episodes, LEVEL);
         r->inc_ctl = st_wilson(ctl.incidents, ctl.episodes, LEVEL);
-        r->rd = st_risk_difference(a->incidents, a->episodes, ctl.incidents, ctl.episodes, LEVEL);
+        strata sa, sc;
+        arm_strata(cells, n, a->arm, &sa);
+        arm_strata(cells, n, "control", &sc);
+        r->rd = risk_difference(sa.inc, sa.n, a->incidents, a->episodes, sc.inc, sc.n,
+                                ctl.incidents, ctl.episodes, &r->rd_method);
         r->rr = st_risk_ratio(a->incidents, a->episodes, ctl.incidents, ctl.episodes, LEVEL);
-        r->settled_rd =
-            st_risk_difference(a->settled, a->episodes, ctl.settled, ctl.episodes, LEVEL);
+        r->settled_rd = risk_difference(sa.settled, sa.n, a->settled, a->episodes, sc.settled, sc.n,
+                                        ctl.settled, ctl.episodes, &r->settled_method);
         double va, vc;
         r->tc_arm = tc_mean(a, &va);
         r->tc_ctl = tc_mean(&ctl, &vc);
@@ -157,6 +218,15 @@ long st_report_compare(const st_evidence_cell *cells, size_t n, double window_s,
         r->tc_diff.est = d;
         r->tc_diff.lo = d - z * se;
         r->tc_diff.hi = d + z * se;
+        r->tc_method = ST_METHOD_WELCH;
+        if (a->episodes >= ST_REPORT_MIN_EPISODES && ctl.episodes >= ST_REPORT_MIN_EPISODES) {
+            st_estimate e =
+                st_mean_difference_strat(sa.tc, sa.tc2, sa.n, sc.tc, sc.tc2, sc.n, NSLOTS, LEVEL);
+            if (isfinite(e.est) && e.hi > e.lo) {
+                r->tc_diff = e;
+                r->tc_method = ST_METHOD_STRATIFIED;
+            }
+        }
         r->too_small = a->episodes < ST_REPORT_MIN_EPISODES ||
                        ctl.episodes < ST_REPORT_MIN_EPISODES ||
                        a->incidents + ctl.incidents < ST_REPORT_MIN_EVENTS;
@@ -198,17 +268,19 @@ int st_report_write(FILE *out, st_report_format f, const st_report_row *rows, si
     if (f == ST_REPORT_CSV) {
         fprintf(out, "arm,episodes,incidents,control_episodes,control_incidents,rate,rate_control,"
                      "rd,rd_lo,rd_hi,rr,rr_lo,rr_hi,settled_rd,settled_rd_lo,settled_rd_hi,"
-                     "tc_mean_s,tc_control_s,tc_diff_s,tc_diff_lo,tc_diff_hi,too_small\n");
+                     "tc_mean_s,tc_control_s,tc_diff_s,tc_diff_lo,tc_diff_hi,too_small,rd_method,"
+                     "settled_method,tc_method\n");
         for (size_t i = 0; i < n; i++) {
             const st_report_row *r = &rows[i];
             fprintf(out,
                     "%s,%ld,%ld,%ld,%ld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,"
-                    "%.6g,%.6g,%.6g,%.6g,%.6g,%d\n",
+                    "%.6g,%.6g,%.6g,%.6g,%.6g,%d,%s,%s,%s\n",
                     r->arm.arm, r->arm.episodes, r->arm.incidents, r->control.episodes,
                     r->control.incidents, r->inc_arm.est, r->inc_ctl.est, r->rd.est, r->rd.lo,
                     r->rd.hi, r->rr.est, r->rr.lo, r->rr.hi, r->settled_rd.est, r->settled_rd.lo,
                     r->settled_rd.hi, r->tc_arm.est, r->tc_ctl.est, r->tc_diff.est, r->tc_diff.lo,
-                    r->tc_diff.hi, r->too_small);
+                    r->tc_diff.hi, r->too_small, st_report_method_name(r->rd_method),
+                    st_report_method_name(r->settled_method), st_report_method_name(r->tc_method));
         }
     } else if (f == ST_REPORT_JSON) {
         fprintf(out, "{\"scope\":\"%s\",", scope ? scope : "");
@@ -229,15 +301,21 @@ int st_report_write(FILE *out, st_report_format f, const st_report_row *rows, si
             jest(out, "time_to_calm_s", r->tc_arm, 1);
             jest(out, "time_to_calm_control_s", r->tc_ctl, 1);
             jest(out, "time_to_calm_difference_s", r->tc_diff, 1);
+            fprintf(out,
+                    "\"methods\":{\"risk_difference\":\"%s\",\"settled_difference\":\"%s\","
+                    "\"time_to_calm_difference_s\":\"%s\"},",
+                    st_report_method_name(r->rd_method), st_report_method_name(r->settled_method),
+                    st_report_method_name(r->tc_method));
             fprintf(out, "\"significant\":%s,\"too_small\":%s}", r->significant ? "true" : "false",
                     r->too_small ? "true" : "false");
         }
         fprintf(out, "]}\n");
     } else {
         fprintf(out,
-                "evidence: %s; outcome window %.0f s; 95 %% intervals (Wilson, Newcombe hybrid "
-                "score, Katz)\n",
-                scope ? scope : "", window_s);
+                "evidence: %s; outcome window %.0f s; 95 %% intervals (Wilson, Katz; "
+                "differences stratified by time of night and crowd when both arms have >= %d "
+                "episodes, else crude: Newcombe, Welch)\n",
+                scope ? scope : "", window_s, ST_REPORT_MIN_EPISODES);
         if (n == 0) fprintf(out, "  no intervention arm has episodes with an outcome yet\n");
         for (size_t i = 0; i < n; i++) {
             const st_report_row *r = &rows[i];
@@ -249,14 +327,16 @@ int st_report_write(FILE *out, st_report_format f, const st_report_row *rows, si
                     r->control.incidents, 100 * r->inc_ctl.est, 100 * r->inc_ctl.lo,
                     100 * r->inc_ctl.hi);
             fprintf(out,
-                    "  risk difference %+.3f [%+.3f, %+.3f]%s   risk ratio %.2f [%.2f, %.2f]\n"
-                    "  settled within window: difference %+.3f [%+.3f, %+.3f]\n"
+                    "  risk difference %+.3f [%+.3f, %+.3f] (%s)%s   risk ratio %.2f [%.2f, %.2f]\n"
+                    "  settled within window: difference %+.3f [%+.3f, %+.3f] (%s)\n"
                     "  time to calm (restricted mean): %.0f s vs %.0f s, difference %+.0f s "
-                    "[%+.0f, %+.0f]\n",
-                    r->rd.est, r->rd.lo, r->rd.hi, r->significant ? " (interval excludes 0)" : "",
-                    r->rr.est, r->rr.lo, r->rr.hi, r->settled_rd.est, r->settled_rd.lo,
-                    r->settled_rd.hi, r->tc_arm.est, r->tc_ctl.est, r->tc_diff.est, r->tc_diff.lo,
-                    r->tc_diff.hi);
+                    "[%+.0f, %+.0f] (%s)\n",
+                    r->rd.est, r->rd.lo, r->rd.hi, st_report_method_name(r->rd_method),
+                    r->significant ? " (interval excludes 0)" : "", r->rr.est, r->rr.lo, r->rr.hi,
+                    r->settled_rd.est, r->settled_rd.lo, r->settled_rd.hi,
+                    st_report_method_name(r->settled_method), r->tc_arm.est, r->tc_ctl.est,
+                    r->tc_diff.est, r->tc_diff.lo, r->tc_diff.hi,
+                    st_report_method_name(r->tc_method));
             if (r->too_small) warn_line(out, r);
         }
     }

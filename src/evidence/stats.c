@@ -143,6 +143,62 @@ st_estimate st_risk_difference(long x1, long n1, long x2, long n2, double level)
     return r;
 }
 
+st_estimate st_risk_difference_mh(const long *x1, const long *n1, const long *x2, const long *n2,
+                                  size_t k, double level)
+{
+    st_estimate r = {NAN, NAN, NAN};
+    double sw = 0, swd = 0, sp = 0, sq = 0;
+    for (size_t i = 0; i < k; i++) {
+        double a = x1[i], m = n1[i], c = x2[i], n = n2[i], t = m + n;
+        if (!(m > 0) || !(n > 0)) continue;
+        sw += m * n / t;
+        swd += (a * n - c * m) / t; /* w (a/m - c/n) */
+        sp += (m * m * c - n * n * a + m * n * (n - m) / 2) / (t * t);
+        sq += (a * (n - c) + c * (m - a)) / (2 * t);
+    }
+    if (!(sw > 0)) return r;
+    double d = swd / sw, v = (d * sp + sq) / (sw * sw);
+    double h = st_norm_quantile(0.5 + level / 2) * sqrt(v > 0 ? v : 0);
+    r.est = d;
+    r.lo = fmax(-1, d - h);
+    r.hi = fmin(1, d + h);
+    return r;
+}
+
+/* Sample variance of one arm from its sums, over all strata; NAN below 2. */
+static double arm_variance(const double *s, const double *ss, const long *n, size_t k)
+{
+    double S = 0, SS = 0, N = 0;
+    for (size_t i = 0; i < k; i++) S += s[i], SS += ss[i], N += (double)n[i];
+    return N >= 2 ? fmax(0, (SS - S * S / N) / (N - 1)) : NAN;
+}
+
+st_estimate st_mean_difference_strat(const double *s1, const double *ss1, const long *n1,
+                                     const double *s2, const double *ss2, const long *n2, size_t k,
+                                     double level)
+{
+    st_estimate r = {NAN, NAN, NAN};
+    double v1all = arm_variance(s1, ss1, n1, k), v2all = arm_variance(s2, ss2, n2, k);
+    if (!isfinite(v1all) || !isfinite(v2all)) return r;
+    double sw = 0, swd = 0, swv = 0;
+    for (size_t i = 0; i < k; i++) {
+        double m = (double)n1[i], n = (double)n2[i];
+        if (!(m > 0) || !(n > 0)) continue;
+        double w = m * n / (m + n), a = s1[i] / m, c = s2[i] / n;
+        double va = m >= 2 ? fmax(0, (ss1[i] - m * a * a) / (m - 1)) : v1all;
+        double vc = n >= 2 ? fmax(0, (ss2[i] - n * c * c) / (n - 1)) : v2all;
+        sw += w;
+        swd += w * (a - c);
+        swv += w * w * (va / m + vc / n);
+    }
+    if (!(sw > 0)) return r;
+    double d = swd / sw, h = st_norm_quantile(0.5 + level / 2) * sqrt(swv) / sw;
+    r.est = d;
+    r.lo = d - h;
+    r.hi = d + h;
+    return r;
+}
+
 st_estimate st_risk_ratio(long x1, long n1, long x2, long n2, double level)
 {
     st_estimate r = {NAN, NAN, NAN};

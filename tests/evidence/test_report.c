@@ -107,8 +107,15 @@ static void test_local_cells(void)
      */
     CHECK_NEAR(rows[0].tc_arm.est, 425, 1e-9);
     CHECK_NEAR(rows[0].tc_ctl.est, 525, 1e-9);
-    CHECK_NEAR(rows[0].tc_diff.est, -100, 1e-9);
-    CHECK(rows[0].tc_diff.lo < -100 && rows[0].tc_diff.hi > -100);
+    /* The crude difference would be -100 s; stratified (40 episodes an arm),
+     * only peak/high holds both arms: (15*200 + 15*600)/30 - 525 = -125. */
+    CHECK_EQ_INT(rows[0].tc_method, ST_METHOD_STRATIFIED);
+    CHECK_NEAR(rows[0].tc_diff.est, -125, 1e-9);
+    CHECK(rows[0].tc_diff.lo < -125 && rows[0].tc_diff.hi > -125);
+    /* 2 incidents in the arm: too few for the stratified risk difference. */
+    CHECK_EQ_INT(rows[0].rd_method, ST_METHOD_NEWCOMBE);
+    /* Settled: 20 of 40 against 10 of 40, stratified; only peak/high counts. */
+    CHECK_EQ_INT(rows[0].settled_method, ST_METHOD_MH);
 
     /* Output formats carry the numbers and the warning. */
     char *buf = NULL;
@@ -117,18 +124,21 @@ static void test_local_cells(void)
     st_report_write(f, ST_REPORT_CSV, rows, 1, w, "x");
     fclose(f);
     CHECK(strstr(buf, "calm-warm,40,2,40,8,0.05,0.2,-0.15,") != NULL);
+    CHECK(strstr(buf, ",newcombe,mantel-haenszel,stratified\n") != NULL);
     free(buf);
     rows[0].too_small = 1;
     f = open_memstream(&buf, &len);
     st_report_write(f, ST_REPORT_TEXT, rows, 1, w, "x");
     fclose(f);
     CHECK(strstr(buf, "WARNING calm-warm vs control: too few to conclude anything") != NULL);
+    CHECK(strstr(buf, "(newcombe)") != NULL && strstr(buf, "(stratified)") != NULL);
     free(buf);
     f = open_memstream(&buf, &len);
     st_report_write(f, ST_REPORT_JSON, rows, 1, w, "x");
     fclose(f);
     CHECK(strstr(buf, "\"too_small\":true") != NULL);
     CHECK(strstr(buf, "\"risk_difference\":{\"est\":-0.15,") != NULL);
+    CHECK(strstr(buf, "\"methods\":{\"risk_difference\":\"newcombe\"") != NULL);
     free(buf);
     st_store_free(s);
 }

@@ -57,6 +57,62 @@ static void test_risk_difference(void)
     CHECK(isnan(d.est));
 }
 
+/* Mantel-Haenszel risk difference with Sato's variance. */
+static void test_risk_difference_mh(void)
+{
+    /* One stratum with equal arms: the crude difference, and Sato's variance
+     * reduces to the Wald variance p1 q1 / n + p2 q2 / n. */
+    long x1[2] = {20, 0}, n1[2] = {100, 0}, x2[2] = {35, 0}, n2[2] = {100, 0};
+    st_estimate e = st_risk_difference_mh(x1, n1, x2, n2, 1, 0.95);
+    double se = sqrt(0.2 * 0.8 / 100 + 0.35 * 0.65 / 100);
+    CHECK_NEAR(e.est, -0.15, 1e-12);
+    CHECK_NEAR(e.hi - e.est, 1.959963985 * se, 1e-6);
+    CHECK_NEAR(e.est - e.lo, 1.959963985 * se, 1e-6);
+    /* Two strata with the same difference (+0.1) but arms unevenly spread over
+     * them: the crude difference is confounded (26/60 against 36/80, -0.017),
+     * the stratified one is not. */
+    long a[2] = {18, 8}, m[2] = {20, 40}, c[2] = {32, 4}, n[2] = {40, 40};
+    e = st_risk_difference_mh(a, m, c, n, 2, 0.95);
+    CHECK_NEAR(e.est, 0.1, 1e-12);
+    CHECK(e.lo < 0.1 && e.hi > 0.1 && e.hi - e.lo < 0.4);
+    /* Strata with one arm add nothing; none with both gives NAN. */
+    long a3[3] = {18, 8, 9}, m3[3] = {20, 40, 9}, c3[3] = {32, 4, 0}, n3[3] = {40, 40, 0};
+    st_estimate e3 = st_risk_difference_mh(a3, m3, c3, n3, 3, 0.95);
+    CHECK_NEAR(e3.est, e.est, 1e-12);
+    CHECK_NEAR(e3.lo, e.lo, 1e-12);
+    long z[1] = {0}, zn[1] = {5};
+    CHECK(isnan(st_risk_difference_mh(z, zn, z, z, 1, 0.95).est));
+}
+
+/* Stratified difference of means. */
+static void test_mean_difference_strat(void)
+{
+    /* One stratum: the difference of means with the normal (Welch-form)
+     * standard error. Arm 1: 1, 2, 3, 4 (mean 2.5, var 5/3); arm 2: 2, 4, 6
+     * (mean 4, var 4). */
+    double s1[1] = {10}, ss1[1] = {30}, s2[1] = {12}, ss2[1] = {56};
+    long n1[1] = {4}, n2[1] = {3};
+    st_estimate e = st_mean_difference_strat(s1, ss1, n1, s2, ss2, n2, 1, 0.95);
+    CHECK_NEAR(e.est, -1.5, 1e-12);
+    CHECK_NEAR(e.hi - e.est, 1.959963985 * sqrt(5.0 / 3 / 4 + 4.0 / 3), 1e-6);
+    /* Two strata, each with difference +10 but different levels and uneven
+     * arms: the stratified difference is exactly 10. */
+    double t1[2] = {100 * 5 + 0, 200 * 20}, tt1[2], t2[2] = {90 * 20, 190 * 5}, tt2[2];
+    long m1[2] = {5, 20}, m2[2] = {20, 5};
+    /* Each stratum arm: its mean, but for one pair at mean -+ 1 (sum of squares + 2). */
+    tt1[0] = 5 * 100.0 * 100 + 2;
+    tt1[1] = 20 * 200.0 * 200 + 2;
+    tt2[0] = 20 * 90.0 * 90 + 2;
+    tt2[1] = 5 * 190.0 * 190 + 2;
+    e = st_mean_difference_strat(t1, tt1, m1, t2, tt2, m2, 2, 0.95);
+    CHECK_NEAR(e.est, 10, 1e-9);
+    CHECK(e.lo < 10 && e.hi > 10);
+    /* A stratum arm with a single value borrows its arm's variance. */
+    long o1[1] = {1}, o2[1] = {3};
+    double u1[1] = {7}, uu1[1] = {49};
+    CHECK(isnan(st_mean_difference_strat(u1, uu1, o1, s2, ss2, o2, 1, 0.95).est));
+}
+
 static void test_risk_ratio(void)
 {
     /* 20/100 vs 40/100: RR 0.5, Katz 95% CI exp(log 0.5 -+ 1.96*sqrt(1/20-1/100+1/40-1/100))
@@ -124,6 +180,8 @@ int main(void)
     RUN(test_quantiles);
     RUN(test_wilson);
     RUN(test_risk_difference);
+    RUN(test_risk_difference_mh);
+    RUN(test_mean_difference_strat);
     RUN(test_risk_ratio);
     RUN(test_meta_bcg);
     RUN(test_meta_edges);
