@@ -42,10 +42,19 @@ typedef struct sample {
     double x[ST_DETECT_NFEAT];
     int label;
     unsigned folds, splits;
+    int clip_a, clip_b; /* the scene's clips (index into eval.clips; clip_b -1 if none) */
 } sample;
 
 #define MAXFOLDS 16
 #define NCLS     ST_DETECT_NCLASS
+
+/* Detection counts of one evaluation: per positive class and SNR, and false
+ * alarms and scene time per negative class and SNR. */
+typedef struct score {
+    long tp[NPOS][NSNR], fp[NPOS][NSNR], fn[NPOS][NSNR];
+    long fa[NNEG][NSNR];
+    double neg_s[NNEG][NSNR];
+} score;
 
 typedef struct eval {
     clip clips[MAXCLIPS];
@@ -61,8 +70,9 @@ typedef struct eval {
     size_t nsamples, capsamples;
     int collecting; /* the segment observer records training samples */
     unsigned cur_folds, cur_splits;
-    int cur_class; /* class index of the scene's positive, 0 if none */
-    int cur_hit;   /* a candidate segment starts within the collar of the positive */
+    int cur_ca, cur_cb; /* clip indices of the current scene */
+    int cur_class;      /* class index of the scene's positive, 0 if none */
+    int cur_hit;        /* a candidate segment starts within the collar of the positive */
     long cand_hit[NPOS][8], cand_all[NPOS][8]; /* training scenes: candidate coverage */
     double l2;                                 /* ridge penalty of the logistic regression */
     double thr;     /* probability threshold written into trained models */
@@ -74,10 +84,7 @@ typedef struct eval {
     int min_leaf;   /* fewest training segments in a leaf */
     double shrink;  /* boosting shrinkage */
     st_analyser_config cfg;
-    /* scoring */
-    long tp[NPOS][NSNR], fp[NPOS][NSNR], fn[NPOS][NSNR];
-    long fa[NNEG][NSNR];
-    double neg_s[NNEG][NSNR];
+    score sc; /* scoring */
     const char *cur_label;
     double cur_on, cur_off;
 } eval;
@@ -414,6 +421,7 @@ static void on_segment(void *ctx, const st_detect_segment *s)
     memcpy(sm->x, s->feat, sizeof(sm->x));
     sm->label = label;
     sm->folds = e->cur_folds, sm->splits = e->cur_splits;
+    sm->clip_a = e->cur_ca, sm->clip_b = e->cur_cb;
 }
 
 static void run_scene(eval *e, float *y, size_t n, det_list *d)
@@ -484,6 +492,7 @@ static void tag_scene(eval *e, const clip *a, const clip *b)
 {
     e->cur_folds = (1u << a->fold) | (b ? 1u << b->fold : 0u);
     e->cur_splits = (1u << a->split) | (b ? 1u << b->split : 0u);
+    e->cur_ca = (int)(a - e->clips), e->cur_cb = b ? (int)(b - e->clips) : -1;
 }
 
 /* One scene per positive clip and SNR: bed, the positive at 2-3 s, and one
@@ -532,12 +541,12 @@ static void positive_scenes(eval *e, const double *snr, int nsnr)
                            d.ev[j].end, d.ev[j].confidence);
                 if (dk == k && !matched && fabs(d.ev[j].start - on) <= COLLAR) {
                     matched = 1;
-                    e->tp[k][si_eval]++;
+                    e->sc.tp[k][si_eval]++;
                 } else {
-                    e->fp[dk][si_eval]++;
+                    e->sc.fp[dk][si_eval]++;
                 }
             }
-            if (!matched) e->fn[k][si_eval]++;
+            if (!matched) e->sc.fn[k][si_eval]++;
         }
     }
 }
@@ -572,9 +581,9 @@ static void negative_scenes(eval *e, const double *snr, int nsnr, int reps)
                     if (e->dump)
                         printf("# FA %s %s %.2f conf=%.2f\n", c->file,
                                st_event_kind_name(d.ev[j].kind), d.ev[j].start, d.ev[j].confidence);
-                    e->fa[k][si_eval]++;
+                    e->sc.fa[k][si_eval]++;
                 }
-                e->neg_s[k][si_eval] += (double)n / RATE;
+                e->sc.neg_s[k][si_eval] += (double)n / RATE;
             }
     }
 }
@@ -759,20 +768,31 @@ static void gbt_train(const eval *e, lr_model *m, const double *z, const int *la
     free(ord), free(logit), free(g), free(h), free(node_of);
 }
 
-/* Train on the samples of scenes without an excluded fold or split. Class
+/* A training sample is used unless its scene holds a clip of an excluded fold
+ * or split, or a clip marked in drop (per clip, NULL: none). */
+static int use_sample(const sample *s, unsigned excl_folds, unsigned excl_splits,
+                      const unsigned char *drop)
+{
+    if ((s->folds & excl_folds) || (s->splits & excl_splits)) return 0;
+    return !drop || (!drop[s->clip_a] && (s->clip_b < 0 || !drop[s->clip_b]));
+}
+
+/* Train on the samples of scenes without an excluded fold, split or dropped
+ * clip (drop: per clip, borrowed, NULL for none). Class
  * weights (n / (classes n_c))^balance: 1 gives every class the weight of
  * "none", 0 weights every segment alike. The inputs are
  * standardised, and full-batch gradient descent with Nesterov momentum
  * minimises the weighted cross-entropy plus l2/2 |w|^2 (bias not penalised).
  * Deterministic. Returns the number of samples used. */
-static size_t lr_train(const eval *e, lr_model *m, unsigned excl_folds, unsigned excl_splits)
+static size_t lr_train(const eval *e, lr_model *m, unsigned excl_folds, unsigned excl_splits,
+                       const unsigned char *drop)
 {
     const size_t F = ST_DETECT_NFEAT, P = F + 1;
     size_t n = 0, cnt[NCLS] = {0};
     double sum[ST_DETECT_NFEAT] = {0}, ss[ST_DETECT_NFEAT] = {0};
     for (size_t i = 0; i < e->nsamples; i++) {
         const sample *s = &e->samples[i];
-        if ((s->folds & excl_folds) || (s->splits & excl_splits)) continue;
+        if (!use_sample(s, excl_folds, excl_splits, drop)) continue;
         n++, cnt[s->label]++;
         for (size_t j = 0; j < F; j++) sum[j] += s->x[j], ss[j] += s->x[j] * s->x[j];
     }
@@ -800,7 +820,7 @@ static size_t lr_train(const eval *e, lr_model *m, unsigned excl_folds, unsigned
     double wsum = 0;
     for (size_t i = 0; i < e->nsamples; i++) {
         const sample *s = &e->samples[i];
-        if ((s->folds & excl_folds) || (s->splits & excl_splits)) continue;
+        if (!use_sample(s, excl_folds, excl_splits, drop)) continue;
         z[r * P] = 1.0;
         for (size_t j = 0; j < F; j++) z[r * P + 1 + j] = (s->x[j] - m->mean[j]) / m->scale[j];
         lab[r] = s->label;
@@ -942,42 +962,284 @@ static void prf(long tp, long fp, long fn, double *p, double *r, double *f)
     *f = *p + *r > 0 ? 2 * *p * *r / (*p + *r) : 0.0;
 }
 
-static void report(const eval *e)
+/* The counts of positive class k pooled over SNR >= 6 dB (the issue's operating range). */
+static void pool6(const score *sc, int k, long *tp, long *fp, long *fn)
+{
+    *tp = *fp = *fn = 0;
+    for (int si = 0; si < NSNR; si++)
+        if (snrs[si] >= 6) *tp += sc->tp[k][si], *fp += sc->fp[k][si], *fn += sc->fn[k][si];
+}
+
+/* False alarms and scene seconds over SNR >= 6 dB: of negative class k, or of
+ * every negative class when k < 0. */
+static void neg6(const score *sc, int k, long *fa, double *s)
+{
+    *fa = 0, *s = 0;
+    for (int q = 0; q < NNEG; q++)
+        for (int si = 0; si < NSNR; si++)
+            if ((k < 0 || q == k) && snrs[si] >= 6) *fa += sc->fa[q][si], *s += sc->neg_s[q][si];
+}
+
+static double per_hour(long n, double s)
+{
+    return s > 0 ? (double)n / (s / 3600.0) : 0.0;
+}
+
+static void report(const score *sc)
 {
     double p, r, f;
     for (int k = 0; k < NPOS; k++) {
-        long tp6 = 0, fp6 = 0, fn6 = 0;
+        long tp6, fp6, fn6;
         for (int si = 0; si < NSNR; si++) {
-            prf(e->tp[k][si], e->fp[k][si], e->fn[k][si], &p, &r, &f);
+            prf(sc->tp[k][si], sc->fp[k][si], sc->fn[k][si], &p, &r, &f);
             printf("%s snr=%g precision=%.2f recall=%.2f f1=%.2f events=%ld\n", pos_classes[k],
-                   snrs[si], p, r, f, e->tp[k][si] + e->fn[k][si]);
-            if (snrs[si] >= 6) tp6 += e->tp[k][si], fp6 += e->fp[k][si], fn6 += e->fn[k][si];
+                   snrs[si], p, r, f, sc->tp[k][si] + sc->fn[k][si]);
         }
+        pool6(sc, k, &tp6, &fp6, &fn6);
         prf(tp6, fp6, fn6, &p, &r, &f);
         printf("%s snr>=6 precision=%.2f recall=%.2f f1=%.2f events=%ld\n", pos_classes[k], p, r, f,
                tp6 + fn6);
     }
-    long all6 = 0;
-    double hall6 = 0;
     for (int k = 0; k < NNEG; k++) {
-        long n6 = 0;
-        double s6 = 0;
         for (int si = 0; si < NSNR; si++) {
-            double h = e->neg_s[k][si] / 3600.0;
+            double h = sc->neg_s[k][si] / 3600.0;
             printf("%s snr=%g false_alarms_per_hour=%.1f false_alarms=%ld hours=%.3f\n",
-                   neg_classes[k], snrs[si], h > 0 ? (double)e->fa[k][si] / h : 0.0, e->fa[k][si],
+                   neg_classes[k], snrs[si], h > 0 ? (double)sc->fa[k][si] / h : 0.0, sc->fa[k][si],
                    h);
-            if (snrs[si] >= 6) n6 += e->fa[k][si], s6 += e->neg_s[k][si];
         }
+        long n6;
+        double s6;
+        neg6(sc, k, &n6, &s6);
         /* resolution: one false alarm in the measured time */
         printf("%s false_alarms_per_hour=%.1f false_alarms=%ld hours=%.3f resolution=%.2f\n",
-               neg_classes[k], s6 > 0 ? (double)n6 / (s6 / 3600.0) : 0.0, n6, s6 / 3600.0,
-               s6 > 0 ? 3600.0 / s6 : 0.0);
-        all6 += n6, hall6 += s6;
+               neg_classes[k], per_hour(n6, s6), n6, s6 / 3600.0, s6 > 0 ? 3600.0 / s6 : 0.0);
     }
+    long all6;
+    double hall6;
+    neg6(sc, -1, &all6, &hall6);
     printf("negatives false_alarms_per_hour=%.2f false_alarms=%ld hours=%.3f resolution=%.2f\n",
-           hall6 > 0 ? (double)all6 / (hall6 / 3600.0) : 0.0, all6, hall6 / 3600.0,
-           hall6 > 0 ? 3600.0 / hall6 : 0.0);
+           per_hour(all6, hall6), all6, hall6 / 3600.0, hall6 > 0 ? 3600.0 / hall6 : 0.0);
+}
+
+/* Train one model per cross-validation fold (models: e->nfolds entries,
+ * zeroed or from an earlier call, whose trees are freed), each without the
+ * scenes of its fold and split excl_split, and without the clips marked in
+ * drop[k] (per clip; drop and its arrays borrowed, NULL for none). verbose
+ * prints each fold's held-out segment confusion matrix. */
+static void cv_train(const eval *e, lr_model *models, unsigned excl_split,
+                     unsigned char *const *drop, int verbose)
+{
+    for (int k = 0; k < e->nfolds; k++) {
+        size_t n = lr_train(e, &models[k], 1u << k, excl_split, drop ? drop[k] : NULL);
+        if (!verbose) continue;
+        char what[64];
+        snprintf(what, sizeof(what), "fold %d held out", k);
+        printf("# fold %d: trained on %zu segments of scenes without fold %d\n", k, n, k);
+        segment_report(e, &models[k], 1u << k, ~0u, what);
+    }
+}
+
+/* Score every fold's clips with that fold's model (borrowed) at probability
+ * threshold thr, written into the model for every event class; the counts
+ * replace e->sc. The scenes depend only on seed and fold, so every call
+ * scores the same scenes. */
+static void cv_score(eval *e, const lr_model *models, double thr, uint64_t seed)
+{
+    double keep = e->thr;
+    memset(&e->sc, 0, sizeof(e->sc));
+    e->thr = thr;
+    for (int k = 0; k < e->nfolds; k++) {
+        st_detect_model *dm = lr_to_model(e, &models[k]);
+        e->cfg.model = dm;
+        e->fold = k;
+        e->rng = seed + (uint64_t)k;
+        evaluate(e);
+        st_detect_model_free(dm);
+    }
+    e->cfg.model = NULL, e->fold = -1, e->thr = keep;
+}
+
+/* One machine-readable line per positive class, "PREFIX class=C snr>=6
+ * precision= recall= f1= events= negatives_false_alarms_per_hour=", then one
+ * for the negatives. f1 (NPOS entries) and fa_h receive the figures. */
+static void summary_lines(const char *prefix, const score *sc, double *f1, double *fa_h)
+{
+    long fa, tp, fp, fn;
+    double s, p, r;
+    neg6(sc, -1, &fa, &s);
+    *fa_h = per_hour(fa, s);
+    for (int k = 0; k < NPOS; k++) {
+        pool6(sc, k, &tp, &fp, &fn);
+        prf(tp, fp, fn, &p, &r, &f1[k]);
+        printf("%s class=%s snr>=6 precision=%.2f recall=%.2f f1=%.2f events=%ld "
+               "negatives_false_alarms_per_hour=%.2f\n",
+               prefix, pos_classes[k], p, r, f1[k], tp + fn, *fa_h);
+    }
+    printf("%s negatives false_alarms_per_hour=%.2f false_alarms=%ld hours=%.3f\n", prefix, *fa_h,
+           fa, s / 3600.0);
+}
+
+#define MAXTHR 32
+
+/* The operating-point trade-off: the fold models (borrowed) score the same
+ * cross-validation scenes at every threshold of thr[0..n) (ascending). Each
+ * threshold also lowers min_confidence to itself when it is below it. */
+static void sweep(eval *e, const lr_model *models, const double *thr, int n, uint64_t seed)
+{
+    double f1[MAXTHR][NPOS], fa_h[MAXTHR], base_conf = e->cfg.detect.min_confidence;
+    for (int t = 0; t < n; t++) {
+        char prefix[64];
+        e->cfg.detect.min_confidence = thr[t] < base_conf ? thr[t] : base_conf;
+        cv_score(e, models, thr[t], seed);
+        snprintf(prefix, sizeof(prefix), "sweep threshold=%g", thr[t]);
+        summary_lines(prefix, &e->sc, f1[t], &fa_h[t]);
+        fflush(stdout);
+    }
+    e->cfg.detect.min_confidence = base_conf;
+    int ok = -1, low = 0, best_mean = 0;
+    for (int t = 0; t < n; t++) {
+        if (ok < 0 && fa_h[t] <= 1.0) ok = t;
+        if (fa_h[t] < fa_h[low]) low = t;
+        double m = 0, mb = 0;
+        for (int k = 0; k < NPOS; k++) m += f1[t][k], mb += f1[best_mean][k];
+        if (m > mb) best_mean = t;
+    }
+    if (ok >= 0)
+        printf("# sweep: false alarms <= 1/h from threshold %g (%.2f/h): F1 shout %.2f scream "
+               "%.2f glass %.2f bang %.2f\n",
+               thr[ok], fa_h[ok], f1[ok][0], f1[ok][1], f1[ok][2], f1[ok][3]);
+    else
+        printf("# sweep: no threshold reaches <= 1 false alarm/h; fewest %.2f/h at %g: F1 shout "
+               "%.2f scream %.2f glass %.2f bang %.2f\n",
+               fa_h[low], thr[low], f1[low][0], f1[low][1], f1[low][2], f1[low][3]);
+    for (int k = 0; k < NPOS; k++) {
+        int b = 0;
+        for (int t = 1; t < n; t++)
+            if (f1[t][k] > f1[b][k]) b = t;
+        printf("# sweep: best %s F1 %.2f at threshold %g (%.2f false alarms/h)\n", pos_classes[k],
+               f1[b][k], thr[b], fa_h[b]);
+    }
+    printf("# sweep: best mean F1 %.2f at threshold %g (%.2f false alarms/h)\n",
+           (f1[best_mean][0] + f1[best_mean][1] + f1[best_mean][2] + f1[best_mean][3]) / NPOS,
+           thr[best_mean], fa_h[best_mean]);
+}
+
+static void score_add(score *a, const score *b)
+{
+    for (int k = 0; k < NPOS; k++)
+        for (int si = 0; si < NSNR; si++)
+            a->tp[k][si] += b->tp[k][si], a->fp[k][si] += b->fp[k][si],
+                a->fn[k][si] += b->fn[k][si];
+    for (int k = 0; k < NNEG; k++)
+        for (int si = 0; si < NSNR; si++)
+            a->fa[k][si] += b->fa[k][si], a->neg_s[k][si] += b->neg_s[k][si];
+}
+
+/* Learning curve: the same cross-validation when each fold's model is trained
+ * on only a fraction of its training source groups of each positive class (at
+ * least one group per class; chosen at random, reps draws per fraction below
+ * 1; the unit is a class's clips from one source group). Negative clips and
+ * the evaluation scenes are unchanged, so only the positives' training data
+ * varies. Each draw's models score the scenes at every threshold of thr[0..nthr)
+ * (as sweep; e->thr when nthr is 0), so that points of the curve can be
+ * compared at equal false alarms per hour. Prints the summary lines per draw
+ * and pooled over the draws. */
+static void learning_curve(eval *e, lr_model *models, int reps, const double *thr, int nthr,
+                           unsigned excl_split, uint64_t seed)
+{
+    double base_conf = e->cfg.detect.min_confidence, one = e->thr;
+    if (!nthr) thr = &one, nthr = 1;
+    static const double frac[] = {1.0 / 3, 2.0 / 3, 1.0};
+    int gid[MAXCLIPS], ngroups = 0;
+    for (size_t i = 0; i < e->nclips; i++) {
+        gid[i] = -1;
+        for (size_t j = 0; j < i && gid[i] < 0; j++)
+            if (!strcmp(e->clips[i].group, e->clips[j].group)) gid[i] = gid[j];
+        if (gid[i] < 0) gid[i] = ngroups++;
+    }
+    unsigned char *drop[MAXFOLDS];
+    int *order = malloc((size_t)ngroups * sizeof(int));
+    for (int k = 0; k < e->nfolds; k++) drop[k] = calloc(e->nclips, 1);
+    if (!order) {
+        perror("audio-eval");
+        exit(1);
+    }
+    for (int k = 0; k < e->nfolds; k++)
+        if (!drop[k]) {
+            perror("audio-eval");
+            exit(1);
+        }
+    for (size_t fi = 0; fi < sizeof(frac) / sizeof(frac[0]); fi++) {
+        int nrep = frac[fi] < 1 ? reps : 1;
+        static score pooled[MAXTHR];
+        memset(pooled, 0, sizeof(pooled));
+        for (int rep = 0; rep < nrep; rep++) {
+            e->rng = seed ^ (0x2545f4914f6cdd1dull * (uint64_t)(fi * 64 + (size_t)rep + 1));
+            double kept_groups[NPOS] = {0}, all_groups[NPOS] = {0}, segs[NPOS] = {0};
+            for (int k = 0; k < e->nfolds; k++) {
+                memset(drop[k], 0, e->nclips);
+                for (int c = 0; c < NPOS; c++) {
+                    int ng = 0;
+                    for (size_t i = 0; i < e->nclips; i++) {
+                        const clip *cl = &e->clips[i];
+                        if (cl->fold == k || strcmp(cl->cls, pos_classes[c])) continue;
+                        int seen = 0;
+                        for (int q = 0; q < ng; q++) seen |= order[q] == gid[i];
+                        if (!seen) order[ng++] = gid[i];
+                    }
+                    for (int q = ng - 1; q > 0; q--) { /* Fisher-Yates */
+                        int r = (int)(rnd(e) % (uint64_t)(q + 1)), t = order[q];
+                        order[q] = order[r], order[r] = t;
+                    }
+                    int keep = (int)lround(frac[fi] * ng);
+                    if (keep < 1) keep = 1;
+                    kept_groups[c] += keep < ng ? keep : ng, all_groups[c] += ng;
+                    for (size_t i = 0; i < e->nclips; i++) {
+                        const clip *cl = &e->clips[i];
+                        if (cl->fold == k || strcmp(cl->cls, pos_classes[c])) continue;
+                        int kept = 0;
+                        for (int q = 0; q < keep && q < ng; q++) kept |= order[q] == gid[i];
+                        drop[k][i] = !kept;
+                    }
+                }
+                for (size_t i = 0; i < e->nsamples; i++) {
+                    const sample *sm = &e->samples[i];
+                    if (sm->label && use_sample(sm, 1u << k, excl_split, drop[k]))
+                        segs[sm->label - 1] += 1.0 / e->nfolds;
+                }
+            }
+            printf("# learning curve fraction %.2f draw %d: per fold, positive source groups kept "
+                   "(of training) and positive training segments:",
+                   frac[fi], rep);
+            for (int c = 0; c < NPOS; c++)
+                printf(" %s %.1f/%.1f %.0f", pos_classes[c], kept_groups[c] / e->nfolds,
+                       all_groups[c] / e->nfolds, segs[c]);
+            printf("\n");
+            cv_train(e, models, excl_split, drop, 0);
+            for (int t = 0; t < nthr; t++) {
+                char prefix[96];
+                double f1[NPOS], fa_h;
+                e->cfg.detect.min_confidence = thr[t] < base_conf ? thr[t] : base_conf;
+                cv_score(e, models, thr[t], seed);
+                snprintf(prefix, sizeof(prefix),
+                         "learning_curve fraction=%.2f draw=%d threshold=%g", frac[fi], rep,
+                         thr[t]);
+                summary_lines(prefix, &e->sc, f1, &fa_h);
+                score_add(&pooled[t], &e->sc);
+                fflush(stdout);
+            }
+        }
+        for (int t = 0; t < nthr; t++) {
+            char prefix[96];
+            double f1[NPOS], fa_h;
+            snprintf(prefix, sizeof(prefix), "learning_curve fraction=%.2f pooled threshold=%g",
+                     frac[fi], thr[t]);
+            summary_lines(prefix, &pooled[t], f1, &fa_h);
+        }
+    }
+    e->cfg.detect.min_confidence = base_conf;
+    for (int k = 0; k < e->nfolds; k++) free(drop[k]);
+    free(order);
 }
 
 static int is_dir(const char *p)
@@ -1021,6 +1283,7 @@ static void usage(FILE *o)
             "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
             "                  [--balance B]\n"
             "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0|1]\n"
+            "                  [--sweep | --thresholds P1,P2,... | --learning-curve [--draws R]]\n"
             "Mixes the corpus' event clips into its street-ambience beds at SNR 0, 6, 12 and\n"
             "20 dB (fixed seed), runs the analyser and prints precision, recall and F1 per\n"
             "class and SNR (onset collar 0.5 s) and false alarms per hour on negatives.\n"
@@ -1028,7 +1291,13 @@ static void usage(FILE *o)
             "(folds by source group; each fold is scored by a model trained without it).\n"
             "--holdout trains on the dev half and scores the test half. --train writes a\n"
             "model trained on every clip (or on --split). --model scores a model file,\n"
-            "--rules the hand-written rules.\n");
+            "--rules the hand-written rules.\n"
+            "--sweep scores the same cross-validation at probability thresholds 0.3 ... 0.999\n"
+            "(--thresholds: an ascending list) and prints, per threshold, one line per\n"
+            "positive class (SNR >= 6 dB) with the negatives' false alarms per hour.\n"
+            "--learning-curve repeats the cross-validation with each fold trained on 1/3,\n"
+            "2/3 and all of its positive source groups (--draws R random draws, default 3),\n"
+            "at --threshold or at every threshold of --sweep / --thresholds.\n");
 }
 
 static double parse_num(const char *opt, const char *v, double lo, double hi)
@@ -1049,6 +1318,10 @@ int main(int argc, char **argv)
     const char *corpus = "../shared/data/audio", *model_path = NULL, *train_out = NULL;
     unsigned long long seed = 20240601;
     enum { M_CV, M_HOLDOUT, M_MODEL, M_RULES, M_TRAIN } mode = M_CV;
+    static const double default_thr[] = {0.3,  0.4,  0.5,  0.6,   0.7,  0.8,   0.9,
+                                         0.95, 0.97, 0.98, 0.985, 0.99, 0.995, 0.999};
+    double thr[MAXTHR];
+    int nthr = 0, lc_draws = 0;
     e.split = -1, e.fold = -1, e.nfolds = 5, e.neg_reps = 8, e.l2 = 0.01, e.thr = 0.5,
     e.balance = 0.5;
     e.trees = 100, e.depth = 3, e.shrink = 0.1, e.train_reps = 1, e.min_leaf = 5;
@@ -1075,6 +1348,32 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--cv") && v) {
             mode = M_CV;
             e.nfolds = (int)parse_num(o, argv[++i], 2, MAXFOLDS);
+        } else if (!strcmp(o, "--sweep")) {
+            mode = M_CV;
+            if (!nthr)
+                for (nthr = 0; nthr < (int)(sizeof(default_thr) / sizeof(default_thr[0])); nthr++)
+                    thr[nthr] = default_thr[nthr];
+        } else if (!strcmp(o, "--thresholds") && v) {
+            mode = M_CV, nthr = 0;
+            char list[512];
+            snprintf(list, sizeof(list), "%s", argv[++i]);
+            for (char *save, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (nthr == MAXTHR) {
+                    fprintf(stderr, "audio-eval: --thresholds: at most %d\n", MAXTHR);
+                    return 2;
+                }
+                thr[nthr] = parse_num(o, t, 0.01, 1);
+                if (nthr && thr[nthr] <= thr[nthr - 1]) {
+                    fprintf(stderr, "audio-eval: --thresholds: '%s' is not ascending\n", argv[i]);
+                    return 2;
+                }
+                nthr++;
+            }
+        } else if (!strcmp(o, "--learning-curve")) {
+            mode = M_CV;
+            if (!lc_draws) lc_draws = 3;
+        } else if (!strcmp(o, "--draws") && v) {
+            lc_draws = (int)parse_num(o, argv[++i], 1, 20);
         } else if (!strcmp(o, "--holdout")) {
             mode = M_HOLDOUT;
         } else if (!strcmp(o, "--model") && v) {
@@ -1139,12 +1438,13 @@ int main(int argc, char **argv)
     printf("# corpus %s: %zu clips, %zu beds, seed %llu, mode %s", dir, e.nclips, nbed, seed,
            mode_name[mode]);
     if (mode == M_CV) printf(" (%d folds by source group)", e.nfolds);
+
     if (mode != M_HOLDOUT) printf(", split %s", e.split < 0 ? "all" : e.split ? "test" : "dev");
     printf(", negative scenes per clip and SNR %d\n", e.neg_reps);
     int rc = 0;
     if (mode == M_RULES) {
         evaluate(&e);
-        report(&e);
+        report(&e.sc);
     } else if (mode == M_MODEL) {
         char err[512];
         st_detect_model *m = st_detect_model_load(model_path, err, sizeof(err));
@@ -1154,7 +1454,7 @@ int main(int argc, char **argv)
         }
         e.cfg.model = m;
         evaluate(&e);
-        report(&e);
+        report(&e.sc);
         st_detect_model_free(m);
     } else {
         collect_training(&e, seed);
@@ -1172,7 +1472,7 @@ int main(int argc, char **argv)
         static lr_model m;
         if (mode == M_TRAIN) {
             unsigned excl = e.split >= 0 ? 1u << (1 - e.split) : 0u;
-            size_t n = lr_train(&e, &m, 0, excl);
+            size_t n = lr_train(&e, &m, 0, excl, NULL);
             FILE *f = fopen(train_out, "w");
             if (!f) {
                 fprintf(stderr, "audio-eval: %s: %s\n", train_out, strerror(errno));
@@ -1191,7 +1491,7 @@ int main(int argc, char **argv)
             segment_report(&e, &m, ~0u, ~0u, "training fit (resubstitution)");
             printf("# wrote %s\n", train_out);
         } else if (mode == M_HOLDOUT) {
-            size_t n = lr_train(&e, &m, 0, 1u << 1);
+            size_t n = lr_train(&e, &m, 0, 1u << 1, NULL);
             printf("# holdout: trained on %zu segments of scenes with dev clips only\n", n);
             segment_report(&e, &m, ~0u, 1u << 1, "test half");
             st_detect_model *dm = lr_to_model(&e, &m);
@@ -1200,25 +1500,25 @@ int main(int argc, char **argv)
             e.rng = seed;
             evaluate(&e);
             st_detect_model_free(dm);
-            report(&e);
+            report(&e.sc);
         } else {
             /* with --split, cross-validate within that half only */
             unsigned excl_split = e.split >= 0 ? 1u << (1 - e.split) : 0u;
-            for (int k = 0; k < e.nfolds; k++) {
-                size_t n = lr_train(&e, &m, 1u << k, excl_split);
-                char what[64];
-                snprintf(what, sizeof(what), "fold %d held out", k);
-                printf("# fold %d: trained on %zu segments of scenes without fold %d\n", k, n, k);
-                segment_report(&e, &m, 1u << k, ~0u, what);
-                st_detect_model *dm = lr_to_model(&e, &m);
-                e.cfg.model = dm;
-                e.fold = k;
-                e.rng = seed + (uint64_t)k;
-                evaluate(&e);
-                st_detect_model_free(dm);
+            static lr_model models[MAXFOLDS];
+            if (lc_draws) {
+                learning_curve(&e, models, lc_draws, thr, nthr, excl_split, seed);
+            } else {
+                cv_train(&e, models, excl_split, NULL, 1);
+                if (nthr) {
+                    sweep(&e, models, thr, nthr, seed);
+                } else {
+                    cv_score(&e, models, e.thr, seed);
+                    report(&e.sc);
+                }
             }
-            report(&e);
+            for (int k = 0; k < e.nfolds; k++) free(models[k].trees);
         }
+        free(m.trees);
     }
     for (size_t i = 0; i < e.nclips; i++) free(e.clips[i].x);
     free(e.samples);
