@@ -6,10 +6,13 @@
  *      each intervention arm): the pooled incident rate per episode under each
  *      arm, and so the true risk difference, with its Monte Carlo error
  *      (cluster-robust over nights);
- *   2. experiment nights under stratified randomisation: per night the
- *      estimated risk difference of each arm against control with its
- *      Newcombe 95 % interval, giving bias, coverage and the false-positive
- *      rate of "interval excludes 0";
+ *   2. experiment nights under stratified randomisation, summed into reports
+ *      of --report-nights nights (a week by default): per report the effect
+ *      estimates of each arm against control with their 95 % intervals, as
+ *      `stratum evidence report` computes them (st_report_compare) and, for
+ *      comparison, crude (Newcombe, Welch), giving bias, coverage and the
+ *      false-positive rate of "interval excludes 0"; on the first --cf-nights
+ *      nights also the per-episode truth (every episode under every arm);
  *   3. Thompson-sampling nights: how often the arm with the highest posterior
  *      mean at the end of the night is the truly best arm (highest true rate of
  *      "settled within the window").
@@ -29,6 +32,8 @@
 #include "stratum/config.h"
 #include "stratum/engine.h"
 #include "stratum/episodes.h"
+#include "stratum/experiment.h"
+#include "stratum/report.h"
 #include "stratum/senml.h"
 #include "stratum/sim.h"
 #include "stratum/stats.h"
@@ -52,7 +57,10 @@ static const setting settings[] = {
 typedef struct night {
     int n[NARMS], inc[NARMS], settled[NARMS];
     double tc[NARMS], tc2[NARMS]; /* sums of min(time to calm, window) and its square */
-    int best;                     /* Thompson: arm with the highest posterior mean at the end */
+    /* The same counts per randomisation stratum, for the stratified estimate. */
+    long sn[ST_EXP_STRATA][NARMS], sinc[ST_EXP_STRATA][NARMS], sset[ST_EXP_STRATA][NARMS];
+    double stc[ST_EXP_STRATA][NARMS], stc2[ST_EXP_STRATA][NARMS];
+    int best; /* Thompson: arm with the highest posterior mean at the end */
     int done;
     /* Per-episode counterfactual truth (randomised nights): episodes whose
      * outcome is known under every arm, and the sums of those outcomes. */
@@ -64,7 +72,7 @@ typedef struct opts {
     int nights, truth_nights, ts_nights, jobs, zones;
     double hours, onset, hazard, incident_s, washout_s;
     int only;       /* 1-based setting to run alone; 0 = all */
-    int cf;         /* compute the per-episode counterfactual truth (default 1) */
+    int cf;         /* experiment nights (the first ones) with the per-episode truth */
     int per_report; /* nights pooled into one report (estimate and interval); 1 = a night */
     int block_size; /* experiment.block_size; 0 = the default */
 } opts;
@@ -195,6 +203,14 @@ static void on_episode(void *ctx, const st_episode *ep, const st_episode_outcome
                                                                                 : ep->window_s;
         c->out->tc[a] += tc;
         c->out->tc2[a] += tc * tc;
+        int k = st_experiment_stratum_parse(ep->stratum);
+        if (k >= 0) {
+            c->out->sn[k][a]++;
+            c->out->sinc[k][a] += o->incident;
+            c->out->sset[k][a] += st_episode_settled(o);
+            c->out->stc[k][a] += tc;
+            c->out->stc2[k][a] += tc * tc;
+        }
     }
 }
 
@@ -298,7 +314,7 @@ static double now_s(void)
 
 /* Run n nights (seeds seed0 + i) over jobs forked workers into a shared array. */
 static night *run_many(const st_settings *base, int n, uint64_t seed0, st_exp_policy pol, int arm,
-                       int cf, int jobs, const char *what)
+                       int cf_nights, int jobs, const char *what)
 {
     night *r = mmap(NULL, (size_t)n * sizeof(night), PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -309,7 +325,7 @@ static night *run_many(const st_settings *base, int n, uint64_t seed0, st_exp_po
         pids[j] = fork();
         if (pids[j] == 0) {
             for (int i = j; i < n; i += jobs) {
-                run_night(base, seed0 + (uint64_t)i, pol, arm, cf, &r[i]);
+                run_night(base, seed0 + (uint64_t)i, pol, arm, i < cf_nights, &r[i]);
                 if (j == 0 && (i / jobs) % 50 == 49)
                     fprintf(stderr, "  %s: %d/%d nights, %.0f s\n", what, i + 1, n, now_s() - t0);
             }
@@ -365,9 +381,34 @@ static double diff_se(const night *ra, const night *rc, int n, int a, int which)
 }
 
 /* The per-night estimate of outcome `which` for arm a vs control. */
-static int estimate(const night *r, int a, int which, st_estimate *e)
+static int estimate(const night *r, int a, int which, int report, st_estimate *e)
 {
     if (r->n[a] == 0 || r->n[0] == 0) return 0;
+    if (report) {
+        /* What `stratum evidence report` says: the same function on the
+         * night's cells per (arm, stratum). */
+        st_evidence_cell cells[2 * ST_EXP_STRATA];
+        size_t nc = 0;
+        const int arms[2] = {0, a};
+        for (int k = 0; k < ST_EXP_STRATA; k++)
+            for (int j = 0; j < 2; j++) {
+                int b = arms[j];
+                if (!r->sn[k][b]) continue;
+                st_evidence_cell *c = &cells[nc++];
+                memset(c, 0, sizeof(*c));
+                snprintf(c->arm, sizeof(c->arm), "%s", arm_names[b]);
+                snprintf(c->stratum, sizeof(c->stratum), "%s", st_experiment_stratum_name(k));
+                c->episodes = r->sn[k][b];
+                c->incidents = r->sinc[k][b];
+                c->settled = c->calm = r->sset[k][b];
+                c->tc_sum = r->stc[k][b];
+                c->tc_sumsq = r->stc2[k][b];
+            }
+        st_report_row row;
+        if (st_report_compare(cells, nc, 600, &row, 1) != 1) return 0;
+        *e = which == 0 ? row.rd : which == 1 ? row.settled_rd : row.tc_diff;
+        return isfinite(e->est) && isfinite(e->lo) && isfinite(e->hi);
+    }
     if (which < 2) {
         *e = which == 0 ? st_risk_difference(r->inc[a], r->n[a], r->inc[0], r->n[0], 0.95)
                         : st_risk_difference(r->settled[a], r->n[a], r->settled[0], r->n[0], 0.95);
@@ -396,14 +437,14 @@ static int estimate(const night *r, int a, int which, st_estimate *e)
 
 static const char *const outcome_names[3] = {"incident RD", "settled RD", "time-to-calm diff (s)"};
 
-static void evaluate(const night *r, int n, int a, int which, const char *tag, double truth,
+static void evaluate(const night *r, int n, int a, int which, int mh, const char *tag, double truth,
                      double truth_se, int null_setting)
 {
     double sum = 0, sum2 = 0, half = 0;
     int used = 0, cover = 0, sig = 0;
     for (int i = 0; i < n; i++) {
         st_estimate e;
-        if (!estimate(&r[i], a, which, &e)) continue;
+        if (!estimate(&r[i], a, which, mh, &e)) continue;
         used++;
         half += (e.hi - e.lo) / 2;
         sum += e.est;
@@ -421,7 +462,7 @@ static void evaluate(const night *r, int n, int a, int which, const char *tag, d
      * randomised episodes: where the two differ, nights of different sizes
      * weigh differently, which is not the intervals' doing. */
     double pooled = ratio(r, n, a, which, NULL) - ratio(r, n, 0, which, NULL);
-    printf("   %-22s %-8s true %+8.4f (MC se %.4f)  mean est %+8.4f  bias %+8.4f (se %.4f)  "
+    printf("   %-22s %-13s true %+8.4f (MC se %.4f)  mean est %+8.4f  bias %+8.4f (se %.4f)  "
            "coverage %5.1f%% (se %.1f)  significant %5.1f%%%s  [%d reports]  pooled est %+8.4f\n",
            outcome_names[which], tag, truth, truth_se, mean, mean - truth, sd / sqrt(used),
            100 * cov, 100 * sqrt(cov * (1 - cov) / used), 100.0 * sig / used,
@@ -450,6 +491,13 @@ static int pool_reports(night *r, int n, int k)
                 sum.tc[a] += r[i].tc[a];
                 sum.tc2[a] += r[i].tc2[a];
                 for (int w = 0; w < 3; w++) sum.cf_sum[a][w] += r[i].cf_sum[a][w];
+                for (int q = 0; q < ST_EXP_STRATA; q++) {
+                    sum.sn[q][a] += r[i].sn[q][a];
+                    sum.sinc[q][a] += r[i].sinc[q][a];
+                    sum.sset[q][a] += r[i].sset[q][a];
+                    sum.stc[q][a] += r[i].stc[q][a];
+                    sum.stc2[q][a] += r[i].stc2[q][a];
+                }
             }
             sum.cf_n += r[i].cf_n;
         }
@@ -461,7 +509,11 @@ static int pool_reports(night *r, int n, int k)
 
 int main(int argc, char **argv)
 {
-    opts o = {1000, 150, 150, 2, 5, 6, 2.5, 0.01, 60, -1, 0, 1, 1, 0};
+    /* 1,400 nights = 200 weekly reports of about 90 episodes an arm; fights
+     * heard for 5 min (the engine's dwell in escalating is 2 min) and likely
+     * enough at high tension that about one episode in ten reaches incident
+     * (docs/evidence.md). */
+    opts o = {1400, 100, 100, 2, 5, 6, 5.0, 1.0, 300, -1, 0, 280, 7, 0};
     for (int i = 1; i < argc; i++) {
         long v = 0;
         char *end = NULL;
@@ -496,6 +548,8 @@ int main(int argc, char **argv)
             o.only = (int)v, i++;
         else if (!strcmp(argv[i], "--block-size") && ok && v <= 100000)
             o.block_size = (int)v, i++; /* experiment.block_size */
+        else if (!strcmp(argv[i], "--cf-nights") && ok)
+            o.cf = (int)v, i++;
         else if (!strcmp(argv[i], "--incident-s") && ok && v <= 3600)
             o.incident_s = (double)v, i++; /* sim.incident_s */
         else {
@@ -503,17 +557,18 @@ int main(int argc, char **argv)
                             "[--thompson-nights N] [--jobs N] [--zones N] [--hours H] "
                             "[--onset-x10 N] [--hazard-x1000 N] [--incident-s S] "
                             "[--washout-s S] [--setting 1|2|3] [--no-cf] "
-                            "[--report-nights K] [--block-size N]\n");
+                            "[--cf-nights N] [--report-nights K] [--block-size N]\n");
             return 2;
         }
     }
-    printf("evidence-coverage: %d experiment nights, %d truth nights per arm, %d Thompson "
-           "nights per setting; %d zones, %.0f h nights from 20:00, sim.onset_per_hour %.2f, "
-           "sim.incident_hazard %.3f, sim.incident_s %.0f; arms control, calm-warm "
-           "(scene:calm-warm), full (scene:calm-warm, music:calm, scene:bright-neutral, "
-           "alert:warning)\n",
-           o.nights, o.truth_nights, o.ts_nights, o.zones, o.hours, o.onset, o.hazard,
-           o.incident_s);
+    if (o.cf > o.nights) o.cf = o.nights;
+    printf("evidence-coverage: %d experiment nights in reports of %d, the first %d with the "
+           "per-episode truth, %d truth nights per arm, %d Thompson nights per setting; %d "
+           "zones, %.0f h nights from 20:00, sim.onset_per_hour %.2f, sim.incident_hazard "
+           "%.3f, sim.incident_s %.0f; arms control, calm-warm (scene:calm-warm), full "
+           "(scene:calm-warm, music:calm, scene:bright-neutral, alert:warning)\n",
+           o.nights, o.per_report, o.cf, o.truth_nights, o.ts_nights, o.zones, o.hours, o.onset,
+           o.hazard, o.incident_s);
     st_settings *base = malloc(sizeof(*base));
     if (!base) return 1;
     for (size_t si = 0; si < NSETTINGS; si++) {
@@ -562,8 +617,9 @@ int main(int argc, char **argv)
             for (int w = 0; w < 3; w++) {
                 double t = ratio(tr[a], o.truth_nights, a, w, NULL) -
                            ratio(tr[0], o.truth_nights, 0, w, NULL);
-                evaluate(r, nrep, a, w, "forced", t, diff_se(tr[a], tr[0], o.truth_nights, a, w),
-                         null_setting);
+                double tse = diff_se(tr[a], tr[0], o.truth_nights, a, w);
+                evaluate(r, nrep, a, w, 1, "forced", t, tse, null_setting);
+                evaluate(r, nrep, a, w, 0, "forced/crude", t, tse, null_setting);
                 if (!o.cf) continue;
                 /* The per-episode truth: the same episodes under each arm. */
                 double sa = 0, sc = 0, sn = 0, v = 0;
@@ -577,7 +633,9 @@ int main(int argc, char **argv)
                     double d = r[i].cf_sum[a][w] - r[i].cf_sum[0][w] - te * r[i].cf_n;
                     v += d * d;
                 }
-                evaluate(r, nrep, a, w, "episode", te, sn > 0 ? sqrt(v) / sn : NAN, null_setting);
+                double ese = sn > 0 ? sqrt(v) / sn : NAN;
+                evaluate(r, nrep, a, w, 1, "episode", te, ese, null_setting);
+                evaluate(r, nrep, a, w, 0, "episode/crude", te, ese, null_setting);
             }
         }
         for (int a = 0; a < NARMS; a++) munmap(tr[a], (size_t)o.truth_nights * sizeof(night));
