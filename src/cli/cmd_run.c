@@ -49,6 +49,7 @@ typedef struct run_opts {
     const char *replay_path;
     const char *broker, *broker_cred, *ca, *cert, *certkey; /* --broker mode */
     int mqtt_protocol;
+    int verify_threads; /* --verify-threads; -1 = one per further processor, at most 3 */
     const char *db_path;
     int dump_config;
     int quiet;
@@ -107,6 +108,9 @@ static void usage(FILE *out)
         "                        (docs/wire.md); devices come from 'stratum device add'\n"
         "      --broker-cred F   engine login written by 'stratum broker-config' (engine.cred)\n"
         "      --mqtt-protocol 4|5   MQTT 3.1.1 or 5 (default 5)\n"
+        "      --verify-threads N    helper threads checking signatures beside the\n"
+        "                        receiving thread, 0-16 (default: one per further\n"
+        "                        processor, at most 3)\n"
         "      --ca F, --cert F, --certkey F   TLS for mqtts://\n"
         "  -q, --quiet           no status lines, only the summary\n"
         "  -h, --help            this help\n\n"
@@ -394,6 +398,7 @@ static int start_broker(run_ctx *c, const run_opts *o)
     st_mqtt_ingest_params_default(&ip, o->broker);
     snprintf(ip.street, sizeof(ip.street), "%s", c->set->street);
     if (o->mqtt_protocol) ip.conn.protocol = o->mqtt_protocol;
+    if (o->verify_threads >= 0) ip.verify_threads = (size_t)o->verify_threads;
     if (o->ca) snprintf(ip.conn.ca_file, sizeof(ip.conn.ca_file), "%s", o->ca);
     if (o->cert) snprintf(ip.conn.cert_file, sizeof(ip.conn.cert_file), "%s", o->cert);
     if (o->certkey) snprintf(ip.conn.key_file, sizeof(ip.conn.key_file), "%s", o->certkey);
@@ -497,7 +502,8 @@ static int parse_args(int argc, char **argv, st_settings *set, run_opts *o)
         OPT_PROTO,
         OPT_CA,
         OPT_CERT,
-        OPT_CERTKEY
+        OPT_CERTKEY,
+        OPT_VERIFY
     };
     static const struct option longopts[] = {{"config", required_argument, 0, 'c'},
                                              {"set", required_argument, 0, 's'},
@@ -512,6 +518,7 @@ static int parse_args(int argc, char **argv, st_settings *set, run_opts *o)
                                              {"ca", required_argument, 0, OPT_CA},
                                              {"cert", required_argument, 0, OPT_CERT},
                                              {"certkey", required_argument, 0, OPT_CERTKEY},
+                                             {"verify-threads", required_argument, 0, OPT_VERIFY},
                                              {"quiet", no_argument, 0, 'q'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
@@ -581,12 +588,29 @@ static int parse_args(int argc, char **argv, st_settings *set, run_opts *o)
             }
             o->mqtt_protocol = optarg[0] - '0';
             break;
+        case OPT_VERIFY: {
+            char *end = NULL;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 0 || v > ST_MQTT_VERIFY_THREADS_MAX) {
+                fprintf(stderr,
+                        "stratum run: --verify-threads: '%s' is not a whole number from 0 to %d\n",
+                        optarg, ST_MQTT_VERIFY_THREADS_MAX);
+                return 2;
+            }
+            o->verify_threads = (int)v;
+            break;
+        }
         case 'q':
             o->quiet = 1;
             break;
         default:
             break;
         }
+    }
+    if (o->verify_threads >= 0 && !o->broker) {
+        fprintf(stderr, "stratum run: --verify-threads applies to --broker only\n");
+        return 2;
     }
     if (o->broker && o->replay_path) {
         fprintf(stderr, "stratum run: --broker and --replay are two different sources; pick one\n");
@@ -869,6 +893,7 @@ int st_cmd_run(int argc, char **argv)
 {
     st_settings *set = malloc(sizeof(*set));
     run_opts o = {0};
+    o.verify_threads = -1;
     run_ctx c = {0};
     int rc = 1;
     if (!set) {

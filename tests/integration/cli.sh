@@ -18,5 +18,17 @@ set +e
 set -e
 [ $rc -eq 2 ] || fail "bad --speed exited $rc"
 grep -q -- "--speed: run.speed: 'fast' is not a number" "$TMP/err" || fail "unclear --speed message: $(cat "$TMP/err")"
+set +e
+"$STRATUM" run --broker mqtt://127.0.0.1:1 --verify-threads 17 2>"$TMP/err"; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "--verify-threads 17 exited $rc"
+grep -q -- "--verify-threads: '17' is not a whole number from 0 to 16" "$TMP/err" ||
+    fail "unclear --verify-threads message: $(cat "$TMP/err")"
+set +e
+"$STRATUM" run --verify-threads 1 2>"$TMP/err"; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "--verify-threads without --broker exited $rc"
+grep -q -- "--verify-threads applies to --broker only" "$TMP/err" ||
+    fail "unclear --verify-threads message: $(cat "$TMP/err")"
 "$STRATUM" --version | grep -q '^stratum [0-9]' || fail "--version"
 ok "errors and exit statuses"

@@ -13,7 +13,7 @@ broker_config
 broker_up
 
 HPORT=$(free_port)
-"$STRATUM" run --broker "$URL" --broker-cred broker/engine.cred --db reg.db \
+"$STRATUM" run --broker "$URL" --broker-cred broker/engine.cred --db reg.db --verify-threads 2 \
     --set street.name=$STREET --set http.port=$HPORT --set light.protocol=off \
     --set run.status_every_s=1 >run.out 2>run.err &
 RUN=$!
