@@ -79,7 +79,8 @@ typedef struct eval {
     double balance; /* class weight exponent (see lr_train) */
     int trees;      /* boosting rounds (0: logistic regression only) */
     int train_reps; /* training scenes per clip and SNR (each with its own bed and onset) */
-    int augment;    /* band-limit and reverberate training clips (see augment) */
+    int augment;    /* training clips: bit 1 band-limit and reverberate (augment), bit 2
+                       vari-speed (scene_clip) */
     int depth;      /* tree depth */
     int min_leaf;   /* fewest training segments in a leaf */
     double shrink;  /* boosting shrinkage */
@@ -356,10 +357,10 @@ static void augment(eval *e, float *x, size_t n)
     }
 }
 
-/* mix() with the training augmentation applied to a copy of the clip. */
+/* mix() with the training augmentation (bit 1) applied to a copy of the clip. */
 static void mix_clip(eval *e, float *y, size_t n, const clip *c, size_t at, double snr)
 {
-    if (!e->collecting || !e->augment) {
+    if (!e->collecting || !(e->augment & 1)) {
         mix(y, n, c, at, snr);
         return;
     }
@@ -373,6 +374,29 @@ static void mix_clip(eval *e, float *y, size_t n, const clip *c, size_t at, doub
     t.rms_db = rms_db(t.x + t.on, t.off - t.on);
     mix(y, n, &t, at, snr);
     free(t.x);
+}
+
+/* The clip a training scene uses: with augmentation bit 2, a copy played 3
+ * semitones slower to 3 semitones faster (uniform; pitch, formants and
+ * duration change together, "vari-speed"), as pitch-shifting augmentation
+ * does for environmental sound classifiers (Salamon & Bello, IEEE SPL 24(3),
+ * 2017): other voices and other-sized objects than the few in the corpus.
+ * Returns c itself otherwise. A copy lives in *tmp; the caller frees tmp->x
+ * when the result is tmp. */
+static const clip *scene_clip(eval *e, const clip *c, clip *tmp)
+{
+    if (!e->collecting || !(e->augment & 2)) return c;
+    double r = pow(2.0, (6.0 * urand(e) - 3.0) / 12.0); /* speed factor */
+    *tmp = *c;
+    if (!(tmp->x = resample(c->x, c->n, RATE * r, RATE, &tmp->n)) || tmp->n < 160) {
+        fprintf(stderr, "audio-eval: %s: vari-speed copy failed\n", c->file);
+        exit(1);
+    }
+    tmp->on = (size_t)((double)c->on / r), tmp->off = (size_t)((double)c->off / r);
+    if (tmp->off > tmp->n) tmp->off = tmp->n;
+    if (tmp->on >= tmp->off) tmp->on = 0, tmp->off = tmp->n;
+    tmp->rms_db = rms_db(tmp->x + tmp->on, tmp->off - tmp->on);
+    return tmp;
 }
 
 typedef struct det_list {
@@ -502,11 +526,13 @@ static void positive_scenes(eval *e, const double *snr, int nsnr)
 {
     int have_neg = any_selected(e, neg_classes, NNEG);
     for (size_t ci = 0; ci < e->nclips; ci++) {
-        clip *c = &e->clips[ci];
-        int k = class_index(c->cls, pos_classes, NPOS);
-        if (k < 0 || !selected(e, c)) continue;
+        const clip *c0 = &e->clips[ci];
+        int k = class_index(c0->cls, pos_classes, NPOS);
+        if (k < 0 || !selected(e, c0)) continue;
         for (int si = 0; si < nsnr; si++) {
-            const clip *neg = have_neg ? &e->clips[pick(e, neg_classes, NNEG)] : NULL;
+            const clip *neg0 = have_neg ? &e->clips[pick(e, neg_classes, NNEG)] : NULL;
+            clip tc, tn;
+            const clip *c = scene_clip(e, c0, &tc), *neg = neg0 ? scene_clip(e, neg0, &tn) : NULL;
             size_t at = (size_t)((2.0 + urand(e)) * RATE);
             size_t at2 = at + c->n + (size_t)(2.0 * RATE);
             size_t n = at2 + (neg ? neg->n : 0) + (size_t)(2.0 * RATE);
@@ -517,12 +543,14 @@ static void positive_scenes(eval *e, const double *snr, int nsnr)
             det_list d;
             double on = (double)(at + c->on) / RATE, off = (double)(at + c->off) / RATE;
             e->cur_label = c->cls, e->cur_on = on, e->cur_off = off, e->cur_class = k + 1;
-            tag_scene(e, c, neg);
+            tag_scene(e, c0, neg0);
             if (e->dump)
                 printf("# scene %s snr=%g %s at %.2f-%.2f\n", c->cls, snr[si], c->file, on, off);
             e->cur_hit = 0;
             run_scene(e, y, n, &d);
             free(y);
+            if (c != c0) free(tc.x);
+            if (neg && neg != neg0) free(tn.x);
             if (e->collecting) {
                 e->cand_hit[k][si] += e->cur_hit, e->cand_all[k][si]++;
                 continue;
@@ -557,11 +585,13 @@ static void positive_scenes(eval *e, const double *snr, int nsnr)
 static void negative_scenes(eval *e, const double *snr, int nsnr, int reps)
 {
     for (size_t ci = 0; ci < e->nclips; ci++) {
-        clip *c = &e->clips[ci];
-        int k = class_index(c->cls, neg_classes, NNEG);
-        if (k < 0 || !selected(e, c)) continue;
+        const clip *c0 = &e->clips[ci];
+        int k = class_index(c0->cls, neg_classes, NNEG);
+        if (k < 0 || !selected(e, c0)) continue;
         for (int si = 0; si < nsnr; si++)
             for (int r = 0; r < reps; r++) {
+                clip tc;
+                const clip *c = scene_clip(e, c0, &tc);
                 size_t at = (size_t)((1.0 + 2.0 * urand(e)) * RATE);
                 size_t n = at + c->n + (size_t)(2.0 * RATE);
                 float *y = malloc(n * sizeof(float));
@@ -569,10 +599,11 @@ static void negative_scenes(eval *e, const double *snr, int nsnr, int reps)
                 mix_clip(e, y, n, c, at, snr[si]);
                 det_list d;
                 e->cur_label = NULL, e->cur_class = 0;
-                tag_scene(e, c, NULL);
+                tag_scene(e, c0, NULL);
                 if (e->dump) printf("# scene %s snr=%g %s\n", c->cls, snr[si], c->file);
                 run_scene(e, y, n, &d);
                 free(y);
+                if (c != c0) free(tc.x);
                 if (e->collecting) continue;
                 int si_eval = 0;
                 for (int q = 0; q < NSNR; q++)
@@ -1282,7 +1313,7 @@ static void usage(FILE *o)
             "                   --rules [--split all|dev|test] | --train OUT [--split ...]]\n"
             "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
             "                  [--balance B]\n"
-            "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0|1]\n"
+            "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0..3]\n"
             "                  [--sweep | --thresholds P1,P2,... | --learning-curve [--draws R]]\n"
             "Mixes the corpus' event clips into its street-ambience beds at SNR 0, 6, 12 and\n"
             "20 dB (fixed seed), runs the analyser and prints precision, recall and F1 per\n"
@@ -1387,7 +1418,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--threshold") && v) {
             e.thr = parse_num(o, argv[++i], 0.01, 1);
         } else if (!strcmp(o, "--augment") && v) {
-            e.augment = (int)parse_num(o, argv[++i], 0, 1);
+            e.augment = (int)parse_num(o, argv[++i], 0, 3);
         } else if (!strcmp(o, "--train-reps") && v) {
             e.train_reps = (int)parse_num(o, argv[++i], 1, 20);
         } else if (!strcmp(o, "--trees") && v) {
