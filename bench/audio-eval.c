@@ -75,15 +75,16 @@ typedef struct eval {
     int cur_hit;        /* a candidate segment starts within the collar of the positive */
     long cand_hit[NPOS][8], cand_all[NPOS][8]; /* training scenes: candidate coverage */
     double l2;                                 /* ridge penalty of the logistic regression */
-    double thr;     /* probability threshold written into trained models */
-    double balance; /* class weight exponent (see lr_train) */
-    int trees;      /* boosting rounds (0: logistic regression only) */
-    int train_reps; /* training scenes per clip and SNR (each with its own bed and onset) */
-    int augment;    /* training clips: bit 1 band-limit and reverberate (augment), bit 2
-                       vari-speed (scene_clip) */
-    int depth;      /* tree depth */
-    int min_leaf;   /* fewest training segments in a leaf */
-    double shrink;  /* boosting shrinkage */
+    double thr;       /* probability threshold written into trained models */
+    double balance;   /* class weight exponent (see lr_train) */
+    int trees;        /* boosting rounds (0: logistic regression only) */
+    int train_reps;   /* training scenes per clip and SNR (each with its own bed and onset) */
+    int augment;      /* training clips: bit 1 band-limit and reverberate (augment), bit 2
+                         vari-speed (scene_clip) */
+    int depth;        /* tree depth */
+    int min_leaf;     /* fewest training segments in a leaf */
+    double shrink;    /* boosting shrinkage */
+    double subsample; /* share of the training segments each tree is fitted on (1: all) */
     st_analyser_config cfg;
     score sc; /* scoring */
     const char *cur_label;
@@ -686,8 +687,9 @@ static void gbt_train(const eval *e, lr_model *m, const double *z, const int *la
     double *logit = malloc(n * NCLS * sizeof(double)), *g = malloc(n * sizeof(double));
     double *h = malloc(n * sizeof(double));
     int *node_of = malloc(n * sizeof(int));
+    unsigned char *in = malloc(n ? n : 1);
     m->trees = calloc((size_t)rounds * NCLS, sizeof(gbt_tree));
-    if (!ord || !logit || !g || !h || !node_of || !m->trees) {
+    if (!ord || !logit || !g || !h || !node_of || !in || !m->trees) {
         perror("audio-eval");
         exit(1);
     }
@@ -723,6 +725,15 @@ static void gbt_train(const eval *e, lr_model *m, const double *z, const int *la
                 g[i] = wi * (pc - (lab[i] == c));
                 h[i] = wi * (pc * (1 - pc) > 1e-6 ? pc * (1 - pc) : 1e-6);
                 node_of[i] = 0;
+                /* stochastic gradient boosting (Friedman, CSDA 38(4), 2002): each
+                 * tree is grown on a random share of the segments (a fixed hash,
+                 * so training stays reproducible); every segment's logit moves */
+                uint64_t u = ((uint64_t)(r * NCLS + c) << 32) ^ (uint64_t)i;
+                u += 0x9e3779b97f4a7c15ull;
+                u = (u ^ (u >> 30)) * 0xbf58476d1ce4e5b9ull;
+                u = (u ^ (u >> 27)) * 0x94d049bb133111ebull;
+                u ^= u >> 31;
+                in[i] = e->subsample >= 1 || (double)(u >> 11) / 9007199254740992.0 < e->subsample;
             }
             gbt_tree *t = &m->trees[m->ntrees++];
             t->cls = c;
@@ -735,7 +746,7 @@ static void gbt_train(const eval *e, lr_model *m, const double *z, const int *la
                 size_t cnt[GBT_MAXNODES] = {0};
                 for (size_t i = 0; i < n; i++) {
                     int v = node_of[i] - level_lo;
-                    if (v < 0 || v >= nl) continue;
+                    if (v < 0 || v >= nl || !in[i]) continue;
                     G[v] += g[i], H[v] += h[i], cnt[v]++;
                 }
                 double best[GBT_MAXNODES], bthr[GBT_MAXNODES];
@@ -749,7 +760,7 @@ static void gbt_train(const eval *e, lr_model *m, const double *z, const int *la
                         for (size_t q = 0; q < n; q++) {
                             size_t i = o[q];
                             int v = node_of[i] - level_lo;
-                            if (v < 0 || v >= nl) continue;
+                            if (v < 0 || v >= nl || !in[i]) continue;
                             double x = z[i * P + 1 + j];
                             if (nL[v] >= min_leaf && cnt[v] - nL[v] >= min_leaf && x > last[v] &&
                                 HL[v] >= min_h && H[v] - HL[v] >= min_h) {
@@ -796,7 +807,7 @@ static void gbt_train(const eval *e, lr_model *m, const double *z, const int *la
             }
         }
     }
-    free(ord), free(logit), free(g), free(h), free(node_of);
+    free(ord), free(logit), free(g), free(h), free(node_of), free(in);
 }
 
 /* A training sample is used unless its scene holds a clip of an excluded fold
@@ -1312,7 +1323,7 @@ static void usage(FILE *o)
             "                  [--cv K | --holdout | --model FILE [--split all|dev|test] |\n"
             "                   --rules [--split all|dev|test] | --train OUT [--split ...]]\n"
             "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
-            "                  [--balance B]\n"
+            "                  [--balance B] [--subsample F]\n"
             "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0..3]\n"
             "                  [--sweep | --thresholds P1,P2,... | --learning-curve [--draws R]]\n"
             "Mixes the corpus' event clips into its street-ambience beds at SNR 0, 6, 12 and\n"
@@ -1355,7 +1366,7 @@ int main(int argc, char **argv)
     int nthr = 0, lc_draws = 0;
     e.split = -1, e.fold = -1, e.nfolds = 5, e.neg_reps = 8, e.l2 = 0.01, e.thr = 0.5,
     e.balance = 0.5;
-    e.trees = 100, e.depth = 3, e.shrink = 0.1, e.train_reps = 1, e.min_leaf = 5;
+    e.trees = 100, e.depth = 3, e.shrink = 0.1, e.train_reps = 1, e.min_leaf = 5, e.subsample = 1;
     st_analyser_config_default(&e.cfg, RATE);
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1429,6 +1440,8 @@ int main(int argc, char **argv)
             e.depth = (int)parse_num(o, argv[++i], 1, 5);
         } else if (!strcmp(o, "--shrink") && v) {
             e.shrink = parse_num(o, argv[++i], 0.001, 1);
+        } else if (!strcmp(o, "--subsample") && v) {
+            e.subsample = parse_num(o, argv[++i], 0.05, 1);
         } else if (!strcmp(o, "--balance") && v) {
             e.balance = parse_num(o, argv[++i], 0, 1);
         } else if (!strcmp(o, "--neg-reps") && v) {
