@@ -320,6 +320,9 @@ static night *run_many(const st_settings *base, int n, uint64_t seed0, st_exp_po
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (r == MAP_FAILED) return NULL;
     double t0 = now_s();
+    /* Workers must not inherit unwritten output: a child's fflush (before
+     * each counterfactual fork) would print it again. */
+    fflush(NULL);
     pid_t pids[16];
     for (int j = 0; j < jobs; j++) {
         pids[j] = fork();
