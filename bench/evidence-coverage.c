@@ -551,7 +551,8 @@ int main(int argc, char **argv)
             o.only = (int)v, i++;
         else if (!strcmp(argv[i], "--block-size") && ok && v <= 100000)
             o.block_size = (int)v, i++; /* experiment.block_size */
-        else if (!strcmp(argv[i], "--cf-nights") && ok)
+        else if (!strcmp(argv[i], "--cf-nights") && i + 1 < argc && end && *end == 0 && v >= 0 &&
+                 v <= 1000000)
             o.cf = (int)v, i++;
         else if (!strcmp(argv[i], "--incident-s") && ok && v <= 3600)
             o.incident_s = (double)v, i++; /* sim.incident_s */

@@ -152,6 +152,10 @@ static void test_compare_small(void)
     CHECK_EQ_INT(st_report_compare(c, 3, 600, rows, 2), 1);
     CHECK_EQ_INT(rows[0].arm.episodes, 12);
     CHECK_EQ_INT(rows[0].too_small, 1);
+    /* Fewer than 30 episodes an arm: crude intervals. */
+    CHECK_EQ_INT(rows[0].rd_method, ST_METHOD_NEWCOMBE);
+    CHECK_EQ_INT(rows[0].settled_method, ST_METHOD_NEWCOMBE);
+    CHECK_EQ_INT(rows[0].tc_method, ST_METHOD_WELCH);
     CHECK_EQ_INT(st_report_compare(c + 1, 2, 600, rows, 2), -ENOENT); /* no control */
 }
 
