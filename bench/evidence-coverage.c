@@ -383,7 +383,8 @@ static double diff_se(const night *ra, const night *rc, int n, int a, int which)
     return sqrt(s / ((double)n * (n - 1)));
 }
 
-/* The per-night estimate of outcome `which` for arm a vs control. */
+/* The estimate of outcome `which` for arm a vs control in report r: the
+ * report's own (report != 0) or crude. */
 static int estimate(const night *r, int a, int which, int report, st_estimate *e)
 {
     if (r->n[a] == 0 || r->n[0] == 0) return 0;
@@ -440,14 +441,14 @@ static int estimate(const night *r, int a, int which, int report, st_estimate *e
 
 static const char *const outcome_names[3] = {"incident RD", "settled RD", "time-to-calm diff (s)"};
 
-static void evaluate(const night *r, int n, int a, int which, int mh, const char *tag, double truth,
-                     double truth_se, int null_setting)
+static void evaluate(const night *r, int n, int a, int which, int report, const char *tag,
+                     double truth, double truth_se, int null_setting)
 {
     double sum = 0, sum2 = 0, half = 0;
     int used = 0, cover = 0, sig = 0;
     for (int i = 0; i < n; i++) {
         st_estimate e;
-        if (!estimate(&r[i], a, which, mh, &e)) continue;
+        if (!estimate(&r[i], a, which, report, &e)) continue;
         used++;
         half += (e.hi - e.lo) / 2;
         sum += e.est;

@@ -185,6 +185,8 @@ long st_report_compare(const st_evidence_cell *cells, size_t n, double window_s,
     (void)window_s;
     st_report_arm_total(cells, n, "control", &ctl);
     if (ctl.episodes == 0) return -ENOENT;
+    strata sc;
+    arm_strata(cells, n, "control", &sc);
     long nr = 0;
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(cells[i].arm, "control")) continue;
@@ -199,9 +201,8 @@ long st_report_compare(const st_evidence_cell *cells, size_t n, double window_s,
         const st_evidence_cell *a = &r->arm;
         r->inc_arm = st_wilson(a->incidents, a->episodes, LEVEL);
         r->inc_ctl = st_wilson(ctl.incidents, ctl.episodes, LEVEL);
-        strata sa, sc;
+        strata sa;
         arm_strata(cells, n, a->arm, &sa);
-        arm_strata(cells, n, "control", &sc);
         r->rd = risk_difference(sa.inc, sa.n, a->incidents, a->episodes, sc.inc, sc.n,
                                 ctl.incidents, ctl.episodes, &r->rd_method);
         r->rr = st_risk_ratio(a->incidents, a->episodes, ctl.incidents, ctl.episodes, LEVEL);
