@@ -22,21 +22,24 @@ struct sqlite3;
 /* Analyse as randomised: the arms were balanced within the randomisation
  * strata (time of night x crowd), so once each arm has at least
  * ST_REPORT_MIN_EPISODES episodes the differences are stratified by them
- * (Mantel-Haenszel weights; Sato's variance for risk differences); the crude
- * intervals over-cover when the strata predict the outcome. A risk difference
- * also needs ST_REPORT_MIN_STRAT_EVENTS outcomes and as many non-outcomes in
- * each arm, else its Wald-type interval is unreliable and Newcombe's crude
- * interval is used. docs/evidence.md gives the coverage measured for both. */
+ * (Mantel-Haenszel weights); the crude intervals over-cover when the strata
+ * predict the outcome. A risk difference takes Sato's variance when each arm
+ * has ST_REPORT_MIN_STRAT_EVENTS outcomes and as many non-outcomes, else the
+ * stratified Miettinen-Nurminen score interval, which keeps its coverage with
+ * few or no outcomes where a Wald-type interval does not. Below
+ * ST_REPORT_MIN_EPISODES the crude Newcombe and Welch intervals are used.
+ * docs/evidence.md gives the coverage measured for each. */
 #define ST_REPORT_MIN_STRAT_EVENTS 5
 
 typedef enum st_report_method {
     ST_METHOD_NEWCOMBE = 0, /* crude risk difference, Newcombe hybrid score */
     ST_METHOD_MH,           /* stratified risk difference, Mantel-Haenszel with Sato's variance */
     ST_METHOD_WELCH,        /* crude difference of means, Welch t */
-    ST_METHOD_STRATIFIED    /* stratified difference of means, normal */
+    ST_METHOD_STRATIFIED,   /* stratified difference of means, normal */
+    ST_METHOD_MN            /* stratified risk difference, Miettinen-Nurminen score */
 } st_report_method;
 
-/* "newcombe", "mantel-haenszel", "welch", "stratified". */
+/* "newcombe", "mantel-haenszel", "welch", "stratified", "miettinen-nurminen". */
 const char *st_report_method_name(st_report_method m);
 
 /* Load this installation's finished episodes, summed per (arm, stratum), into

@@ -38,6 +38,17 @@ st_estimate st_risk_difference(long x1, long n1, long x2, long n2, double level)
 st_estimate st_risk_difference_mh(const long *x1, const long *n1, const long *x2, const long *n2,
                                   size_t k, double level);
 
+/* The same risk difference over k strata with the stratified
+ * Miettinen-Nurminen score interval (Miettinen & Nurminen, Stat Med
+ * 1985;4:213-226; weights n1 n2 / (n1 + n2), so the estimate is the
+ * Mantel-Haenszel one): every delta whose score statistic, with each stratum's
+ * variance at its maximum-likelihood proportions restricted to p1 - p2 =
+ * delta, lies within the normal quantile. A score interval keeps its coverage
+ * when outcomes are few or absent, where Sato's Wald-type interval does not.
+ * NAN when no stratum has both arms. */
+st_estimate st_risk_difference_mn(const long *x1, const long *n1, const long *x2, const long *n2,
+                                  size_t k, double level);
+
 /* Difference of means arm 1 - arm 2 over k strata, from each stratum's sums
  * s, sums of squares ss and counts n (borrowed arrays), with the same weights
  * n1 n2 / (n1 + n2) and variance sum w^2 (v1/n1 + v2/n2) / (sum w)^2; a

@@ -116,6 +116,8 @@ const char *st_report_method_name(st_report_method m)
         return "welch";
     case ST_METHOD_STRATIFIED:
         return "stratified";
+    case ST_METHOD_MN:
+        return "miettinen-nurminen";
     }
     return "?";
 }
@@ -148,13 +150,13 @@ static void arm_strata(const st_evidence_cell *cells, size_t n, const char *arm,
 static st_estimate risk_difference(const long *x, const long *n, long xt, long nt, const long *y,
                                    const long *m, long yt, long mt, st_report_method *how)
 {
-    int big = nt >= ST_REPORT_MIN_EPISODES && mt >= ST_REPORT_MIN_EPISODES &&
-              xt >= ST_REPORT_MIN_STRAT_EVENTS && nt - xt >= ST_REPORT_MIN_STRAT_EVENTS &&
-              yt >= ST_REPORT_MIN_STRAT_EVENTS && mt - yt >= ST_REPORT_MIN_STRAT_EVENTS;
-    if (big) {
-        st_estimate e = st_risk_difference_mh(x, n, y, m, NSLOTS, LEVEL);
+    if (nt >= ST_REPORT_MIN_EPISODES && mt >= ST_REPORT_MIN_EPISODES) {
+        int events = xt >= ST_REPORT_MIN_STRAT_EVENTS && nt - xt >= ST_REPORT_MIN_STRAT_EVENTS &&
+                     yt >= ST_REPORT_MIN_STRAT_EVENTS && mt - yt >= ST_REPORT_MIN_STRAT_EVENTS;
+        st_estimate e = events ? st_risk_difference_mh(x, n, y, m, NSLOTS, LEVEL)
+                               : st_risk_difference_mn(x, n, y, m, NSLOTS, LEVEL);
         if (isfinite(e.est) && e.hi > e.lo) {
-            *how = ST_METHOD_MH;
+            *how = events ? ST_METHOD_MH : ST_METHOD_MN;
             return e;
         }
     }

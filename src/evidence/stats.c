@@ -165,6 +165,87 @@ st_estimate st_risk_difference_mh(const long *x1, const long *n1, const long *x2
     return r;
 }
 
+/* Maximum-likelihood p1, p2 of one stratum restricted to p1 - p2 = delta: the
+ * root of a cubic in closed form (Miettinen & Nurminen 1985, appendix;
+ * Farrington & Manning, Stat Med 1990;9:1447-1454), theta = n2 / n1. */
+static void mn_restricted(double p1, double n1, double p2, double n2, double delta, double *t1,
+                          double *t2)
+{
+    double theta = n2 / n1, a = 1 + theta;
+    double b = -(1 + theta + p1 + theta * p2 + delta * (theta + 2));
+    double c = delta * delta + delta * (2 * p1 + theta + 1) + p1 + theta * p2;
+    double d = -p1 * delta * (1 + delta);
+    double v = b * b * b / (27 * a * a * a) - b * c / (6 * a * a) + d / (2 * a);
+    double u2 = b * b / (9 * a * a) - c / (3 * a);
+    double r = -b / (3 * a);
+    if (u2 > 0) {
+        double u = copysign(sqrt(u2), v), q = v / (u * u * u);
+        double w = (M_PI + acos(fmax(-1, fmin(1, q)))) / 3;
+        r += 2 * u * cos(w);
+    }
+    *t1 = fmin(1, fmax(0, r));
+    *t2 = fmin(1, fmax(0, *t1 - delta));
+}
+
+/* The stratified score statistic at delta, signed: (d - delta) / sd(delta). */
+static double mn_score(const long *x1, const long *n1, const long *x2, const long *n2, size_t k,
+                       double d, double sw, double delta)
+{
+    double var = 0;
+    for (size_t i = 0; i < k; i++) {
+        double m = (double)n1[i], n = (double)n2[i];
+        if (!(m > 0) || !(n > 0)) continue;
+        double w = m * n / (m + n), t1, t2;
+        mn_restricted(x1[i] / m, m, x2[i] / n, n, delta, &t1, &t2);
+        /* Miettinen and Nurminen's factor N / (N - 1) makes the variance unbiased. */
+        var += w * w * (t1 * (1 - t1) / m + t2 * (1 - t2) / n) * (m + n) / (m + n - 1);
+    }
+    double diff = d - delta;
+    if (diff == 0) return 0;
+    if (!(var > 0)) return copysign(INFINITY, diff);
+    return diff / (sqrt(var) / sw);
+}
+
+st_estimate st_risk_difference_mn(const long *x1, const long *n1, const long *x2, const long *n2,
+                                  size_t k, double level)
+{
+    st_estimate r = {NAN, NAN, NAN};
+    double sw = 0, swd = 0;
+    for (size_t i = 0; i < k; i++) {
+        double m = (double)n1[i], n = (double)n2[i];
+        if (!(m > 0) || !(n > 0) || x1[i] < 0 || x1[i] > n1[i] || x2[i] < 0 || x2[i] > n2[i])
+            continue;
+        double w = m * n / (m + n);
+        sw += w;
+        swd += w * (x1[i] / m - x2[i] / n);
+    }
+    if (!(sw > 0)) return r;
+    double d = swd / sw, z = st_norm_quantile(0.5 + level / 2);
+    r.est = d;
+    /* The interval is every delta whose score statistic is within +-z; the
+     * statistic falls through z once on each side of d, so bisect each side. */
+    double lo = -1, hi = d;
+    for (int i = 0; i < 60; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (mn_score(x1, n1, x2, n2, k, d, sw, mid) > z)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    r.lo = d <= -1 ? -1 : 0.5 * (lo + hi);
+    lo = d;
+    hi = 1;
+    for (int i = 0; i < 60; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (mn_score(x1, n1, x2, n2, k, d, sw, mid) < -z)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    r.hi = d >= 1 ? 1 : 0.5 * (lo + hi);
+    return r;
+}
+
 /* Sample variance of one arm from its sums, over all strata; NAN below 2. */
 static double arm_variance(const double *s, const double *ss, const long *n, size_t k)
 {

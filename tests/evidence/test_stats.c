@@ -84,6 +84,87 @@ static void test_risk_difference_mh(void)
     CHECK(isnan(st_risk_difference_mh(z, zn, z, z, 1, 0.95).est));
 }
 
+/* An independent restricted maximum-likelihood fit for one stratum under
+ * p1 - p2 = delta: golden-section search of the binomial log-likelihood over
+ * p2, not the closed-form cubic root the library uses. */
+static double loglik(double x1, double n1, double x2, double n2, double p2, double delta)
+{
+    double p1 = p2 + delta, l = 0;
+    if (x1 > 0) l += x1 * log(p1);
+    if (n1 - x1 > 0) l += (n1 - x1) * log1p(-p1);
+    if (x2 > 0) l += x2 * log(p2);
+    if (n2 - x2 > 0) l += (n2 - x2) * log1p(-p2);
+    return l;
+}
+
+static double ref_score(const long *x1, const long *n1, const long *x2, const long *n2, size_t k,
+                        double delta)
+{
+    double sw = 0, swd = 0, var = 0;
+    for (size_t i = 0; i < k; i++) {
+        double m = (double)n1[i], n = (double)n2[i], w = m * n / (m + n);
+        double lo = fmax(0, -delta), hi = fmin(1, 1 - delta), g = (sqrt(5.0) - 1) / 2;
+        for (int it = 0; it < 200; it++) {
+            double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+            if (loglik(x1[i], m, x2[i], n, a, delta) > loglik(x1[i], m, x2[i], n, b, delta))
+                hi = b;
+            else
+                lo = a;
+        }
+        double t2 = 0.5 * (lo + hi), t1 = t2 + delta;
+        sw += w;
+        swd += w * (x1[i] / m - x2[i] / n);
+        var += w * w * (t1 * (1 - t1) / m + t2 * (1 - t2) / n) * (m + n) / (m + n - 1);
+    }
+    return (swd / sw - delta) / (sqrt(var) / sw);
+}
+
+/* Stratified Miettinen-Nurminen score interval. */
+static void test_risk_difference_mn(void)
+{
+    /* One stratum: Newcombe's (1998) example 56/70 against 48/80, whose
+     * Miettinen-Nurminen interval his Table II gives as 0.0528 to 0.3382. */
+    long x1[1] = {56}, n1[1] = {70}, x2[1] = {48}, n2[1] = {80};
+    st_estimate e = st_risk_difference_mn(x1, n1, x2, n2, 1, 0.95);
+    CHECK_NEAR(e.est, 0.2, 1e-12);
+    CHECK_NEAR(e.lo, 0.0528, 5e-5);
+    CHECK_NEAR(e.hi, 0.3382, 5e-5);
+    /* Sparse strata, as a week's incidents are: at each bound the independent
+     * fit's statistic is the normal quantile, and the estimate is the
+     * Mantel-Haenszel one. */
+    long a[4] = {0, 1, 2, 0}, m[4] = {12, 30, 25, 8}, c[4] = {1, 3, 2, 1}, n[4] = {10, 28, 31, 9};
+    e = st_risk_difference_mn(a, m, c, n, 4, 0.95);
+    st_estimate h = st_risk_difference_mh(a, m, c, n, 4, 0.95);
+    CHECK_NEAR(e.est, h.est, 1e-12);
+    CHECK(e.lo < e.est && e.est < e.hi);
+    CHECK_NEAR(ref_score(a, m, c, n, 4, e.lo), 1.959963985, 1e-5);
+    CHECK_NEAR(ref_score(a, m, c, n, 4, e.hi), -1.959963985, 1e-5);
+    /* No outcome in either arm: Sato's interval collapses to a point, the
+     * score interval does not. */
+    long z[2] = {0, 0}, zn[2] = {40, 35}, zm[2] = {38, 33};
+    e = st_risk_difference_mn(z, zn, z, zm, 2, 0.95);
+    h = st_risk_difference_mh(z, zn, z, zm, 2, 0.95);
+    CHECK_NEAR(e.est, 0, 1e-12);
+    CHECK(h.hi - h.lo < 1e-12);
+    CHECK(e.lo < -0.03 && e.hi > 0.03 && e.hi - e.lo < 0.2);
+    CHECK_NEAR(ref_score(z, zn, z, zm, 2, e.hi), -1.959963985, 1e-5);
+    /* All outcomes in one arm, none in the other: the bound reaches the edge. */
+    long f[1] = {20}, fn[1] = {20}, g0[1] = {0};
+    e = st_risk_difference_mn(f, fn, g0, fn, 1, 0.95);
+    CHECK_NEAR(e.est, 1, 1e-12);
+    CHECK_NEAR(e.hi, 1, 1e-9);
+    CHECK(e.lo > 0.7 && e.lo < 1);
+    /* Strata missing an arm add nothing; none with both gives NAN. */
+    long a3[5] = {0, 1, 2, 0, 4}, m3[5] = {12, 30, 25, 8, 9}, c3[5] = {1, 3, 2, 1, 0},
+         n3[5] = {10, 28, 31, 9, 0};
+    st_estimate e3 = st_risk_difference_mn(a3, m3, c3, n3, 5, 0.95);
+    e = st_risk_difference_mn(a, m, c, n, 4, 0.95);
+    CHECK_NEAR(e3.lo, e.lo, 1e-12);
+    CHECK_NEAR(e3.hi, e.hi, 1e-12);
+    long zz[1] = {0}, z5[1] = {5};
+    CHECK(isnan(st_risk_difference_mn(zz, z5, zz, zz, 1, 0.95).est));
+}
+
 /* Stratified difference of means. */
 static void test_mean_difference_strat(void)
 {
@@ -181,6 +262,7 @@ int main(void)
     RUN(test_wilson);
     RUN(test_risk_difference);
     RUN(test_risk_difference_mh);
+    RUN(test_risk_difference_mn);
     RUN(test_mean_difference_strat);
     RUN(test_risk_ratio);
     RUN(test_meta_bcg);
