@@ -36,10 +36,11 @@ typedef enum st_report_method {
     ST_METHOD_MH,           /* stratified risk difference, Mantel-Haenszel with Sato's variance */
     ST_METHOD_WELCH,        /* crude difference of means, Welch t */
     ST_METHOD_STRATIFIED,   /* stratified difference of means, normal */
-    ST_METHOD_MN            /* stratified risk difference, Miettinen-Nurminen score */
+    ST_METHOD_MN,           /* stratified risk difference, Miettinen-Nurminen score */
+    ST_METHOD_WALD          /* crude risk difference, Wald variance (a city in a pooled report) */
 } st_report_method;
 
-/* "newcombe", "mantel-haenszel", "welch", "stratified", "miettinen-nurminen". */
+/* "newcombe", "mantel-haenszel", "welch", "stratified", "miettinen-nurminen", "wald". */
 const char *st_report_method_name(st_report_method m);
 
 /* Load this installation's finished episodes, summed per (arm, stratum), into
@@ -96,12 +97,15 @@ typedef struct st_report_pooled {
     size_t k;                                                /* cities with both arms */
     char city[ST_REPORT_MAX_CITIES][64];                     /* "local" or the bundle's city */
     double y[ST_REPORT_MAX_CITIES], v[ST_REPORT_MAX_CITIES]; /* each city's RD and variance */
+    st_report_method method[ST_REPORT_MAX_CITIES];           /* ST_METHOD_MH or ST_METHOD_WALD */
     long n_arm[ST_REPORT_MAX_CITIES], n_ctl[ST_REPORT_MAX_CITIES];
     st_meta meta; /* DerSimonian-Laird with the Hartung-Knapp-Sidik-Jonkman interval */
 } st_report_pooled;
 
 /* Pool the incident risk difference of each arm against control over this
- * installation (randomised episodes) and every imported bundle. out[0..cap)
+ * installation (randomised episodes) and every imported bundle. Each city's
+ * difference is stratified as in st_report_compare when its arms are large
+ * enough for Sato's variance, else crude with the Wald variance. out[0..cap)
  * caller-owned. Returns the number of arms pooled or a negative errno. */
 long st_report_pool(struct sqlite3 *db, st_report_pooled *out, size_t cap);
 

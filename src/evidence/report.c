@@ -118,6 +118,8 @@ const char *st_report_method_name(st_report_method m)
         return "stratified";
     case ST_METHOD_MN:
         return "miettinen-nurminen";
+    case ST_METHOD_WALD:
+        return "wald";
     }
     return "?";
 }
@@ -348,24 +350,44 @@ int st_report_write(FILE *out, st_report_format f, const st_report_row *rows, si
 
 #define MAX_CELLS 1024
 
-/* Risk difference and its Wald variance for one city; 0.5 is added to every
- * cell when one is empty (as in st_risk_ratio), so the variance stays positive. */
-static int city_rd(const st_evidence_cell *a, const st_evidence_cell *c, double *y, double *v)
+/* One city's incident risk difference and its variance, analysed as
+ * randomised like st_report_compare: the Mantel-Haenszel estimate with Sato's
+ * variance when both arms are large enough for it, else the crude difference
+ * with the Wald variance, 0.5 added to every cell when one is empty (as in
+ * st_risk_ratio) so that it stays positive. */
+static int city_rd(const strata *sa, const strata *sc, double *y, double *v, st_report_method *how)
 {
-    if (a->episodes <= 0 || c->episodes <= 0) return 0;
-    double xa = a->incidents, na = a->episodes, xc = c->incidents, nc = c->episodes;
-    if (xa == 0 || xa == na || xc == 0 || xc == nc) xa += 0.5, na += 1, xc += 0.5, nc += 1;
-    double pa = xa / na, pc = xc / nc;
-    *y = (double)a->incidents / a->episodes - (double)c->incidents / c->episodes;
-    *v = pa * (1 - pa) / na + pc * (1 - pc) / nc;
+    long xa = 0, na = 0, xc = 0, nc = 0;
+    for (int k = 0; k < NSLOTS; k++)
+        xa += sa->inc[k], na += sa->n[k], xc += sc->inc[k], nc += sc->n[k];
+    if (na <= 0 || nc <= 0) return 0;
+    if (na >= ST_REPORT_MIN_EPISODES && nc >= ST_REPORT_MIN_EPISODES &&
+        xa >= ST_REPORT_MIN_STRAT_EVENTS && na - xa >= ST_REPORT_MIN_STRAT_EVENTS &&
+        xc >= ST_REPORT_MIN_STRAT_EVENTS && nc - xc >= ST_REPORT_MIN_STRAT_EVENTS) {
+        st_estimate e = st_risk_difference_mh(sa->inc, sa->n, sc->inc, sc->n, NSLOTS, LEVEL);
+        /* One side of the interval is unclamped unless both reach +-1. */
+        double h = fmax(e.hi - e.est, e.est - e.lo) / st_norm_quantile(0.5 + LEVEL / 2);
+        if (isfinite(e.est) && h > 0) {
+            *y = e.est;
+            *v = h * h;
+            *how = ST_METHOD_MH;
+            return 1;
+        }
+    }
+    double a = (double)xa, m = (double)na, c = (double)xc, n = (double)nc;
+    if (xa == 0 || xa == na || xc == 0 || xc == nc) a += 0.5, m += 1, c += 0.5, n += 1;
+    double pa = a / m, pc = c / n;
+    *y = (double)xa / (double)na - (double)xc / (double)nc;
+    *v = pa * (1 - pa) / m + pc * (1 - pc) / n;
+    *how = ST_METHOD_WALD;
     return 1;
 }
 
 static void pool_add(st_report_pooled *out, size_t cap, long *narms, const st_evidence_cell *cells,
                      size_t n, const char *city)
 {
-    st_evidence_cell ctl;
-    st_report_arm_total(cells, n, "control", &ctl);
+    strata sc;
+    arm_strata(cells, n, "control", &sc);
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(cells[i].arm, "control")) continue;
         int first = 1; /* one entry per arm and city: its first cell stands for all */
@@ -381,12 +403,12 @@ static void pool_add(st_report_pooled *out, size_t cap, long *narms, const st_ev
         }
         st_report_pooled *p = &out[j];
         if (p->k == ST_REPORT_MAX_CITIES) continue;
-        st_evidence_cell a;
-        st_report_arm_total(cells, n, cells[i].arm, &a);
-        if (!city_rd(&a, &ctl, &p->y[p->k], &p->v[p->k])) continue;
+        strata sa;
+        arm_strata(cells, n, cells[i].arm, &sa);
+        if (!city_rd(&sa, &sc, &p->y[p->k], &p->v[p->k], &p->method[p->k])) continue;
         snprintf(p->city[p->k], sizeof(p->city[0]), "%s", city);
-        p->n_arm[p->k] = a.episodes;
-        p->n_ctl[p->k] = ctl.episodes;
+        p->n_arm[p->k] = p->n_ctl[p->k] = 0;
+        for (int k = 0; k < NSLOTS; k++) p->n_arm[p->k] += sa.n[k], p->n_ctl[p->k] += sc.n[k];
         p->k++;
     }
 }
@@ -433,7 +455,8 @@ int st_report_write_pooled(FILE *out, st_report_format f, const st_report_pooled
                 fprintf(out, "%s{\"city\":\"%s\",\"episodes\":%ld,\"control_episodes\":%ld,",
                         c ? "," : "", p[i].city[c], p[i].n_arm[c], p[i].n_ctl[c]);
                 jnum(out, "rd", p[i].y[c], 1);
-                jnum(out, "variance", p[i].v[c], 0);
+                jnum(out, "variance", p[i].v[c], 1);
+                fprintf(out, "\"method\":\"%s\"", st_report_method_name(p[i].method[c]));
                 fprintf(out, "}");
             }
             fprintf(out, "]}");
@@ -453,8 +476,9 @@ int st_report_write_pooled(FILE *out, st_report_format f, const st_report_pooled
             const st_report_pooled *q = &p[i];
             fprintf(out, "\n%s: %zu %s\n", q->arm, q->k, q->k == 1 ? "city" : "cities");
             for (size_t c = 0; c < q->k; c++)
-                fprintf(out, "  %-24s %+.3f (se %.3f)  episodes %ld vs control %ld\n", q->city[c],
-                        q->y[c], sqrt(q->v[c]), q->n_arm[c], q->n_ctl[c]);
+                fprintf(out, "  %-24s %+.3f (se %.3f, %s)  episodes %ld vs control %ld\n",
+                        q->city[c], q->y[c], sqrt(q->v[c]), st_report_method_name(q->method[c]),
+                        q->n_arm[c], q->n_ctl[c]);
             if (q->k == 0) continue;
             fprintf(out, "  pooled %+.3f [%+.3f, %+.3f]   tau^2 %.4g   I^2 %.0f%%   Q %.2f\n",
                     q->meta.pooled.est, q->meta.pooled.lo, q->meta.pooled.hi, q->meta.tau2,

@@ -161,6 +161,46 @@ static void test_compare_small(void)
     CHECK_EQ_INT(st_report_compare(c + 1, 2, 600, rows, 2), -ENOENT); /* no control */
 }
 
+/* Each city's difference in a pooled report is analysed as randomised. */
+static void test_pool_strata(void)
+{
+    st_store *s = st_store_open(":memory:", 0, NULL);
+    /* Two strata with the same difference (+0.1), arms unevenly spread over
+     * them: crude 26/60 - 36/80 = -0.017, stratified +0.1 (as in test_stats). */
+    st_evidence_cell a[4] = {cell("control", "peak/high", 40, 32, 0, 0, 0, 0),
+                             cell("control", "late/low", 40, 4, 0, 0, 0, 0),
+                             cell("music", "peak/high", 20, 18, 0, 0, 0, 0),
+                             cell("music", "late/low", 40, 8, 0, 0, 0, 0)};
+    /* Too few incidents for Sato's variance: crude, Wald variance with 0.5 added. */
+    st_evidence_cell b[2] = {cell("control", "late/mid", 40, 3, 0, 0, 0, 0),
+                             cell("music", "late/mid", 40, 0, 0, 0, 0, 0)};
+    CHECK(st_store_add_evidence_import(s, "Ghent", "aa", "h1", 1, 600, a, 4) > 0);
+    CHECK(st_store_add_evidence_import(s, "Turku", "bb", "h2", 2, 600, b, 2) > 0);
+    st_report_pooled *p = calloc(2, sizeof(*p));
+    CHECK_EQ_INT(st_report_pool(st_store_db(s), p, 2), 1);
+    CHECK_EQ_INT(p[0].k, 2);
+    CHECK_STR(p[0].city[0], "Ghent");
+    CHECK_EQ_INT(p[0].method[0], ST_METHOD_MH);
+    CHECK_NEAR(p[0].y[0], 0.1, 1e-12);
+    CHECK_EQ_INT(p[0].n_arm[0], 60);
+    CHECK_EQ_INT(p[0].n_ctl[0], 80);
+    long x1[2] = {18, 8}, n1[2] = {20, 40}, x2[2] = {32, 4}, n2[2] = {40, 40};
+    st_estimate e = st_risk_difference_mh(x1, n1, x2, n2, 2, 0.95);
+    CHECK_NEAR(sqrt(p[0].v[0]) * 1.959963985, e.hi - e.est, 1e-6);
+    CHECK_EQ_INT(p[0].method[1], ST_METHOD_WALD);
+    CHECK_NEAR(p[0].y[1], -3.0 / 40, 1e-12);
+    CHECK_NEAR(p[0].v[1], (0.5 / 41) * (40.5 / 41) / 41 + (3.5 / 41) * (37.5 / 41) / 41, 1e-12);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    st_report_write_pooled(f, ST_REPORT_JSON, p, 1);
+    fclose(f);
+    CHECK(strstr(buf, "\"method\":\"mantel-haenszel\"") && strstr(buf, "\"method\":\"wald\""));
+    free(buf);
+    free(p);
+    st_store_free(s);
+}
+
 static void test_pool(void)
 {
     st_store *s = st_store_open(":memory:", 0, NULL);
@@ -186,6 +226,8 @@ static void test_pool(void)
     CHECK_NEAR(p[0].y[1], -0.2, 1e-12);
     CHECK_NEAR(p[0].y[2], -1.0 / 80, 1e-12);
     CHECK_NEAR(p[0].v[1], 0.1 * 0.9 / 100 + 0.3 * 0.7 / 100, 1e-12);
+    /* One stratum, balanced arms: Sato's variance is the Wald variance. */
+    CHECK_EQ_INT(p[0].method[1], ST_METHOD_MH);
     /* Same numbers straight through the meta-analysis. */
     st_meta m;
     CHECK_EQ_INT(st_meta_random(p[0].y, p[0].v, 3, 0.95, 1, &m), 0);
@@ -229,5 +271,6 @@ int main(void)
     RUN(test_local_cells);
     RUN(test_compare_small);
     RUN(test_pool);
+    RUN(test_pool_strata);
     return TEST_END("evidence/report");
 }
