@@ -477,6 +477,44 @@ static void evaluate(const night *r, int n, int a, int which, int report, const 
            half / used, sd > 0 ? half / used / (1.96 * sd) : NAN);
 }
 
+/* Why an interval that assumes independent episodes is too wide or too
+ * narrow: each arm's incident rate over reports, its variance against the
+ * binomial variance its episodes would have if independent (1 = binomial),
+ * and the correlation of arm a's rate with control's over reports (the
+ * variance of a difference loses twice the covariance). */
+static void dispersion(const night *r, int n, int a)
+{
+    double s[2] = {0}, ss[2] = {0}, bin[2] = {0}, sxy = 0, tot[2] = {0}, inc[2] = {0};
+    const int arms[2] = {a, 0};
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        if (!r[i].n[a] || !r[i].n[0]) continue;
+        used++;
+        for (int j = 0; j < 2; j++) {
+            tot[j] += r[i].n[arms[j]];
+            inc[j] += r[i].inc[arms[j]];
+        }
+    }
+    if (used < 2) return;
+    double pbar[2] = {inc[0] / tot[0], inc[1] / tot[1]}, x[2];
+    for (int i = 0; i < n; i++) {
+        if (!r[i].n[a] || !r[i].n[0]) continue;
+        for (int j = 0; j < 2; j++) {
+            x[j] = (double)r[i].inc[arms[j]] / r[i].n[arms[j]] - pbar[j];
+            s[j] += x[j];
+            ss[j] += x[j] * x[j];
+            bin[j] += pbar[j] * (1 - pbar[j]) / r[i].n[arms[j]];
+        }
+        sxy += x[0] * x[1];
+    }
+    double v[2];
+    for (int j = 0; j < 2; j++) v[j] = (ss[j] - s[j] * s[j] / used) / (used - 1);
+    double c = (sxy - s[0] * s[1] / used) / (used - 1);
+    printf("   incident rate over reports: variance / binomial  %s %.2f, control %.2f;  "
+           "correlation with control %+.2f\n",
+           arm_names[a], v[0] / (bin[0] / used), v[1] / (bin[1] / used), c / sqrt(v[0] * v[1]));
+}
+
 /* Reports over k consecutive nights: the tallies of each group summed into
  * one entry (in place; returns the number of reports). Estimates and
  * intervals are then those of a report covering k nights. */
@@ -619,6 +657,7 @@ int main(int argc, char **argv)
                    "per-episode truth from %ld episodes under every arm):\n",
                    arm_names[a], (double)ea / (nrep * o.per_report),
                    (double)ec / (nrep * o.per_report), ecf);
+            dispersion(r, nrep, a);
             for (int w = 0; w < 3; w++) {
                 double t = ratio(tr[a], o.truth_nights, a, w, NULL) -
                            ratio(tr[0], o.truth_nights, 0, w, NULL);
