@@ -37,9 +37,9 @@ mkstore b.db 7
 
 # Report: text, CSV, JSON carry the same numbers.
 "$STRATUM" evidence report --db a.db >report.txt || fail "report failed"
-grep -q "risk difference -0.150 \[-0.302, -0.001\]" report.txt || fail "text report: $(cat report.txt)"
+grep -q "risk difference -0.150 \[-0.307, -0.005\] (miettinen-nurminen)" report.txt || fail "text report: $(cat report.txt)"
 grep -q "risk ratio 0.25" report.txt || fail "no risk ratio"
-"$STRATUM" evidence report --db a.db --csv | grep -q "^calm-warm,40,2,40,8,0.05,0.2,-0.15," ||
+"$STRATUM" evidence report --db a.db --csv | has "^calm-warm,40,2,40,8,0.05,0.2,-0.15," ||
     fail "csv report"
 "$STRATUM" evidence report --db a.db --json | python3 -c '
 import json, sys
@@ -115,6 +115,6 @@ ok "import once; duplicates and own bundles refused"
 "$STRATUM" evidence report --pooled --db b.db >pooled.txt || fail "pooled report"
 grep -q "calm-warm: 2 cities" pooled.txt || fail "pooled: $(cat pooled.txt)"
 grep -q "tau^2" pooled.txt && grep -q "I^2" pooled.txt || fail "no heterogeneity in pooled report"
-"$STRATUM" audit show --db b.db --kind evidence-import | grep -q "Eindhoven" || fail "no audit record"
-"$STRATUM" audit verify --db b.db --key b.key | grep -q "^audit: OK" || fail "audit chain broken"
+"$STRATUM" audit show --db b.db --kind evidence-import | has "Eindhoven" || fail "no audit record"
+"$STRATUM" audit verify --db b.db --key b.key | has "^audit: OK" || fail "audit chain broken"
 ok "pooled report and audit record"
