@@ -54,14 +54,14 @@ wait $play || { cat "$TMP/play.log"; fail "music play failed after mpd came up";
 grep -q "connected to mpd" "$TMP/play.log" || fail "no reconnect logged"
 ok "mpd down: logged error, back-off, programme applied once mpd came up"
 
-mpc -h 127.0.0.1 -p "$PORT" status | grep -q '^\[playing\]' || fail "mpd is not playing"
+mpc -h 127.0.0.1 -p "$PORT" status | has '^\[playing\]' || fail "mpd is not playing"
 [ "$(mpc -h 127.0.0.1 -p "$PORT" playlist | wc -l)" = 2 ] || fail "calm playlist not loaded"
-mpc -h 127.0.0.1 -p "$PORT" status | grep -q 'volume: 35%' || fail "volume is not 35"
-mpc -h 127.0.0.1 -p "$PORT" crossfade | grep -q 'crossfade: 5' || fail "crossfade is not 5 s"
+mpc -h 127.0.0.1 -p "$PORT" status | has 'volume: 35%' || fail "volume is not 35"
+mpc -h 127.0.0.1 -p "$PORT" crossfade | has 'crossfade: 5' || fail "crossfade is not 5 s"
 out=$("$STRATUM" music status --port "$PORT")
-echo "$out" | grep -q "state: play" || fail "music status: $out"
-echo "$out" | grep -q "volume: 35 (cap 60)" || fail "music status volume: $out"
-echo "$out" | grep -q "song: tone1.wav" || fail "music status song: $out"
+echo "$out" | has "state: play" || fail "music status: $out"
+echo "$out" | has "volume: 35 (cap 60)" || fail "music status volume: $out"
+echo "$out" | has "song: tone1.wav" || fail "music status song: $out"
 ok "calm: playlist of 2, volume 35, crossfade 5 s, playing"
 
 # --- cap and record of what was playing ---------------------------------------
@@ -70,12 +70,12 @@ ok "calm: playlist of 2, volume 35, crossfade 5 s, playing"
     { cat "$TMP/amb.log"; fail "music play ambient failed"; }
 grep -q "volume 25 capped to 20" "$TMP/amb.log" || fail "cap not logged"
 grep -q "was: play tone1.wav @90" "$TMP/amb.out" || fail "what was playing not recorded: $(cat "$TMP/amb.out")"
-mpc -h 127.0.0.1 -p "$PORT" status | grep -q 'volume: 20%' || fail "volume cap not applied"
+mpc -h 127.0.0.1 -p "$PORT" status | has 'volume: 20%' || fail "volume cap not applied"
 [ "$(mpc -h 127.0.0.1 -p "$PORT" playlist)" = "tone3.wav" ] || fail "ambient playlist not loaded"
 ok "ambient: volume capped at 20, previous song and volume recorded"
 
 "$STRATUM" music play off --port "$PORT" >/dev/null 2>&1 || fail "music play off failed"
-mpc -h 127.0.0.1 -p "$PORT" status | grep -q '^\[playing\]' && fail "still playing after off"
+mpc -h 127.0.0.1 -p "$PORT" status | has '^\[playing\]' && fail "still playing after off"
 "$STRATUM" music play disco --port "$PORT" >/dev/null 2>&1 && fail "unknown programme accepted"
 
 # --- unreachable ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command line: help for every command, clear errors, exit statuses.
 source "$(dirname "$0")/lib.sh"
-"$STRATUM" --help | grep -q '^commands:' || fail "stratum --help lists no commands"
+"$STRATUM" --help | has '^commands:' || fail "stratum --help lists no commands"
 cmds=$("$STRATUM" --help | awk '/^commands:/{f=1;next} f && !NF {exit} f {print $1}')
 for c in $cmds; do
     "$STRATUM" "$c" --help >"$TMP/help" 2>&1 || fail "stratum $c --help exited $?"
@@ -30,5 +30,5 @@ set -e
 [ $rc -eq 2 ] || fail "--verify-threads without --broker exited $rc"
 grep -q -- "--verify-threads applies to --broker only" "$TMP/err" ||
     fail "unclear --verify-threads message: $(cat "$TMP/err")"
-"$STRATUM" --version | grep -q '^stratum [0-9]' || fail "--version"
+"$STRATUM" --version | has '^stratum [0-9]' || fail "--version"
 ok "errors and exit statuses"

@@ -34,7 +34,7 @@ has_transitions() { [ "$(code GET '/api/transitions?limit=5')" = 200 ] && [ "$(j
 wait_for 60 has_transitions || fail "no transitions after 60 s"
 TID=$(json 'd["transitions"][0]["id"]')
 [ "$(code GET "/api/transitions/$TID")" = 200 ] || fail "/api/transitions/$TID"
-json 'd["trace"]["rule"]' | grep -q 'score' || fail "trace has no rule sentence"
+json 'd["trace"]["rule"]' | has 'score' || fail "trace has no rule sentence"
 json 'd["trace"]["threshold"]' >/dev/null || fail "trace has no threshold"
 [ "$(code GET '/api/transitions?zone=z1&since=0&limit=1000')" = 200 ] || fail "filtered list"
 [ "$(json 'set(t["zone"] for t in d["transitions"]) <= {"z1"}')" = True ] || fail "zone filter leaks"
@@ -46,7 +46,7 @@ json 'd["trace"]["threshold"]' >/dev/null || fail "trace has no threshold"
 [ "$(code GET /api/devices)" = 200 ] || fail "devices"
 [ "$(json 'sorted(x["id"] for x in d["devices"])[:2]')" = "['cam-1', 'cam-2']" ] || fail "devices list"
 [ "$(code GET /api/evidence)" = 404 ] || fail "evidence should be 404 until a provider exists"
-json 'd["error"]' | grep -q 'not available yet' || fail "evidence 404 lacks a clear error"
+json 'd["error"]' | has 'not available yet' || fail "evidence 404 lacks a clear error"
 [ "$(code GET /api/audit)" = 200 ] || fail "audit"
 [ "$(code GET /api)" = 200 ] || fail "/api index"
 ok "reads: zones, transitions ($TID with trace), minutes, interventions, devices, evidence 404, audit"
@@ -107,10 +107,10 @@ long=$(head -c 3000 /dev/zero | tr '\0' b)
 # answered by closing the connection; anything it can parse gets a 4xx.)
 printf 'NONSENSE / HTTP/1.1\r\nHost: x\r\n\r\n' |
     timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; cat >&3; head -c 12 <&3" \
-    | grep -q '^HTTP/1.1 405' || fail "unknown method"
+    | has '^HTTP/1.1 405' || fail "unknown method"
 printf 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n' |
     timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; cat >&3; head -c 12 <&3" \
-    | grep -q '^HTTP/1.1 400' || fail "bad Content-Length"
+    | has '^HTTP/1.1 400' || fail "bad Content-Length"
 [ "$(code GET /healthz)" = 200 ] || fail "the server died"
 ok "limits: 413, 414, 405, 400, 404; garbage answered 4xx"
 

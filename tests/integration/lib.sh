@@ -16,6 +16,10 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 ok() { echo "ok: $*"; }
+# has GREP-ARGS: grep for a match in a pipe, reading all of it. `grep -q`
+# exits at the first match, so under pipefail a writer still printing gets
+# SIGPIPE and the test fails at random; use `cmd | has PATTERN` instead.
+has() { grep "$@" >/dev/null; }
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # wait_for SECONDS COMMAND...: retry COMMAND until it succeeds.

@@ -29,11 +29,11 @@ cal=$(python3 -c 'import math; print(94 - 10 * math.log10(0.1**2 / 2))')
 out=$("$STRATUM" listen --t0 1700000000 --zone z3 --device mic7 --cal "$cal" "$TMP/tone.wav")
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ] || fail "expected 3 packs, got: $out"
 line3=$(printf '%s\n' "$out" | sed -n 3p)
-printf '%s' "$line3" | grep -q '"bn":"z3/mic7/","bt":1700000002' || fail "base name/time: $line3"
+printf '%s' "$line3" | has '"bn":"z3/mic7/","bt":1700000002' || fail "base name/time: $line3"
 laeq=$(printf '%s' "$line3" | python3 -c 'import json,sys; p=json.load(sys.stdin); print([r["v"] for r in p if r.get("n")=="LAeq"][0])')
 python3 -c "import sys; sys.exit(0 if abs($laeq - 94.0) <= 0.1 else 1)" || fail "LAeq $laeq, expected 94.0 +- 0.1"
-printf '%s' "$line3" | grep -q '"n":"band:1000","u":"dB"' || fail "no 1 kHz band: $line3"
-printf '%s' "$line3" | grep -q '"n":"band:31.5"' || fail "no 31.5 Hz band: $line3"
+printf '%s' "$line3" | has '"n":"band:1000","u":"dB"' || fail "no 1 kHz band: $line3"
+printf '%s' "$line3" | has '"n":"band:31.5"' || fail "no 31.5 Hz band: $line3"
 ok "calibrated 1 kHz tone reads LAeq $laeq dB"
 # every pack is accepted by the observation checker when it exists
 if "$STRATUM" obs --help >/dev/null 2>&1; then
@@ -43,12 +43,12 @@ if "$STRATUM" obs --help >/dev/null 2>&1; then
 fi
 
 summ=$("$STRATUM" listen --summary "$TMP/tone.wav")
-printf '%s\n' "$summ" | grep -q 'LAeq' || fail "summary has no table"
+printf '%s\n' "$summ" | has 'LAeq' || fail "summary has no table"
 ok "summary table"
 
 out=$("$STRATUM" listen --rate 16000 --format s16 --t0 0 --no-bands --cal "$cal" - < "$TMP/tone.raw")
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ] || fail "raw stdin: expected 2 packs: $out"
-printf '%s' "$out" | grep -q 'band:' && fail "--no-bands still wrote bands"
+printf '%s' "$out" | has 'band:' && fail "--no-bands still wrote bands"
 ok "raw PCM on stdin"
 
 for f in garbage corrupt; do
@@ -59,34 +59,34 @@ done
 set +e; err=$("$STRATUM" listen "$TMP/truncated.wav" 2>&1 >/dev/null); rc=$?; set -e
 [ $rc -le 1 ] || fail "truncated: exit $rc"
 set +e; err=$("$STRATUM" listen "$TMP/low.wav" 2>&1 >/dev/null); rc=$?; set -e
-[ $rc -eq 1 ] && printf '%s' "$err" | grep -q '8000 Hz' || fail "8 kHz input: rc $rc, '$err'"
+[ $rc -eq 1 ] && printf '%s' "$err" | has '8000 Hz' || fail "8 kHz input: rc $rc, '$err'"
 set +e; err=$("$STRATUM" listen "$TMP/nothere.wav" 2>&1 >/dev/null); rc=$?; set -e
-[ $rc -eq 1 ] && printf '%s' "$err" | grep -q 'nothere.wav' || fail "missing file: rc $rc, '$err'"
+[ $rc -eq 1 ] && printf '%s' "$err" | has 'nothere.wav' || fail "missing file: rc $rc, '$err'"
 set +e; "$STRATUM" listen --cal abc "$TMP/tone.wav" >/dev/null 2>&1; rc=$?; set -e
 [ $rc -eq 2 ] || fail "bad --cal: exit $rc, expected 2"
 ok "corrupt, truncated, unsupported and missing inputs: clear errors, no crash"
 
 sil=$("$STRATUM" listen --summary "$TMP/silence.wav")
-printf '%s\n' "$sil" | grep -qE '^ +[0-9]+ .* silent$' || fail "silence not flagged: $sil"
+printf '%s\n' "$sil" | has -E '^ +[0-9]+ .* silent$' || fail "silence not flagged: $sil"
 clip=$("$STRATUM" listen --summary "$TMP/clip.wav")
-printf '%s\n' "$clip" | grep -qE '^ +[0-9]+ .* clipped' || fail "clipping not flagged: $clip"
+printf '%s\n' "$clip" | has -E '^ +[0-9]+ .* clipped' || fail "clipping not flagged: $clip"
 warn=$("$STRATUM" listen --t0 0 "$TMP/clip.wav" 2>&1 >/dev/null)
-printf '%s\n' "$warn" | grep -q 'input clipped' || fail "no clipping warning: $warn"
+printf '%s\n' "$warn" | has 'input clipped' || fail "no clipping warning: $warn"
 ok "silence and clipping flagged"
 
 # The event classifier: the hand-written rules on request, a missing or broken
 # model file is a clear error (exit 2), and the shipped model loads and runs.
 "$STRATUM" listen --model rules --t0 0 "$TMP/tone.wav" >/dev/null || fail "--model rules failed"
 set +e; err=$("$STRATUM" listen --model "$TMP/nomodel.txt" "$TMP/tone.wav" 2>&1 >/dev/null); rc=$?; set -e
-[ $rc -eq 2 ] && printf '%s' "$err" | grep -q 'nomodel.txt' || fail "missing model: rc $rc, '$err'"
+[ $rc -eq 2 ] && printf '%s' "$err" | has 'nomodel.txt' || fail "missing model: rc $rc, '$err'"
 printf 'stratum-audio-model 1\nfeature bogus 0 1\n' > "$TMP/bad-model.txt"
 set +e; err=$("$STRATUM" listen --model "$TMP/bad-model.txt" "$TMP/tone.wav" 2>&1 >/dev/null); rc=$?; set -e
-[ $rc -eq 2 ] && printf '%s' "$err" | grep -q 'line 2' || fail "bad model: rc $rc, '$err'"
+[ $rc -eq 2 ] && printf '%s' "$err" | has 'line 2' || fail "bad model: rc $rc, '$err'"
 model="$ROOT/data/audio-model.txt"
 if [ -f "$model" ]; then
     out=$("$STRATUM" listen --model "$model" --t0 0 --cal "$cal" "$TMP/tone.wav")
     [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ] || fail "with the shipped model: $out"
-    printf '%s' "$out" | grep -q 'event:' && fail "a steady tone raised an event: $out"
+    printf '%s' "$out" | has 'event:' && fail "a steady tone raised an event: $out"
     ok "event model: rules on request, shipped model loads, bad model files refused"
 else
     ok "event model: rules on request, bad model files refused (no data/audio-model.txt)"

@@ -36,7 +36,7 @@ near "$v" 76.99 || fail "--cal 100 read $v dB, expected 76.99: the command line 
 ok "calibration per microphone: [mic] section, file-wide cal_db, --cal over both"
 
 # Thresholds in the same file reach the detector.
-"$STRATUM" listen --params "$TMP/street.conf" --set active_db=7 --list-params | grep -qx 'active_db = 7' ||
+"$STRATUM" listen --params "$TMP/street.conf" --set active_db=7 --list-params | has -x 'active_db = 7' ||
     fail "--list-params does not show the threshold"
 
 # Bad files: each stops with file:line and exit 2.

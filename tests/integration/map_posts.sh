@@ -82,7 +82,7 @@ cmp -s "$TMP/comm1.csv" "$TMP/comm2.csv" || fail "community table differs betwee
 cmp -s "$TMP/cohashtag.gexf" "$TMP/cohashtag2.gexf" || fail "GEXF differs between runs with one seed"
 grep -q '^louvain seed 11: [0-9]* communities, modularity 0\.[0-9]*$' "$TMP/comm1.out" ||
     fail "no modularity line: $(cat "$TMP/comm1.out")"
-head -1 "$TMP/comm1.csv" | grep -q '^community,size,posts,weighted_degree,top_nodes' || fail "table header"
+head -1 "$TMP/comm1.csv" | has '^community,size,posts,weighted_degree,top_nodes' || fail "table header"
 "$STRATUM" map network --community leiden --seed 3 --runs 4 -o "$TMP/l.gexf" "${files[@]}" \
     >"$TMP/runs.out" 2>/dev/null
 [ "$(grep -c '^leiden seed' "$TMP/runs.out")" -eq 4 ] || fail "expected 4 runs"
@@ -99,7 +99,7 @@ ok "GraphML well-formed"
     "${files[@]}" 2>/dev/null
 xmllint --noout "$TMP/tl.svg" || fail "timeline SVG not well-formed"
 grep -q '<polyline' "$TMP/tl.svg" || fail "timeline SVG has no line"
-head -1 "$TMP/tl.csv" | grep -q '^interval_start,series,posts' || fail "timeline CSV header"
+head -1 "$TMP/tl.csv" | has '^interval_start,series,posts' || fail "timeline CSV header"
 python3 - "$TMP/tl.csv" "${files[@]}" <<'PY' || fail "timeline total differs"
 import csv, json, sys
 FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

@@ -11,7 +11,7 @@ add_device cam-1 z2 camera
 broker_config
 grep -q '^allow_anonymous false' broker/mosquitto.conf || fail "anonymous access not refused in the config"
 [ "$(stat -c %a keys/meter-1.key)" = 600 ] || fail "key file is not mode 0600"
-sqlite3 reg.db "select count(*) from devices where length(public_key) = 32" | grep -qx 2 ||
+sqlite3 reg.db "select count(*) from devices where length(public_key) = 32" | has -x 2 ||
     fail "registry does not hold the two public keys"
 grep -rq "$(sed -n 's/^seed = //p' keys/meter-1.key)" reg.db broker && fail "a private key leaked into the db or broker files"
 broker_up

@@ -97,6 +97,6 @@ for args in "" "check" "check --now" "check --now abc $in" "check --now 5 $in" "
     set -e
     [ $rc -eq 2 ] || fail "'stratum obs $args' exit $rc, expected 2"
 done
-"$STRATUM" obs --help | grep -q 'usage: stratum obs check' || fail "obs --help"
-"$STRATUM" obs check --help | grep -q -- '--now EPOCH' || fail "obs check --help"
+"$STRATUM" obs --help | has 'usage: stratum obs check' || fail "obs --help"
+"$STRATUM" obs check --help | has -- '--now EPOCH' || fail "obs check --help"
 ok "usage errors and help"
