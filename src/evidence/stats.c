@@ -1,4 +1,6 @@
-/* Effect estimates: Wilson and Newcombe intervals, risk ratio, random-effects meta-analysis. */
+/* Effect estimates: Wilson and Newcombe intervals, stratified risk differences
+ * (Mantel-Haenszel with Sato's variance, Miettinen-Nurminen score) and means,
+ * risk ratio, random-effects meta-analysis. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <math.h>
@@ -187,14 +189,20 @@ static void mn_restricted(double p1, double n1, double p2, double n2, double del
     *t2 = fmin(1, fmax(0, *t1 - delta));
 }
 
+/* A stratum counts when it holds both arms with possible counts. */
+static int mn_stratum(const long *x1, const long *n1, const long *x2, const long *n2, size_t i)
+{
+    return n1[i] > 0 && n2[i] > 0 && x1[i] >= 0 && x1[i] <= n1[i] && x2[i] >= 0 && x2[i] <= n2[i];
+}
+
 /* The stratified score statistic at delta, signed: (d - delta) / sd(delta). */
 static double mn_score(const long *x1, const long *n1, const long *x2, const long *n2, size_t k,
                        double d, double sw, double delta)
 {
     double var = 0;
     for (size_t i = 0; i < k; i++) {
+        if (!mn_stratum(x1, n1, x2, n2, i)) continue;
         double m = (double)n1[i], n = (double)n2[i];
-        if (!(m > 0) || !(n > 0)) continue;
         double w = m * n / (m + n), t1, t2;
         mn_restricted(x1[i] / m, m, x2[i] / n, n, delta, &t1, &t2);
         /* Miettinen and Nurminen's factor N / (N - 1) makes the variance unbiased. */
@@ -212,9 +220,8 @@ st_estimate st_risk_difference_mn(const long *x1, const long *n1, const long *x2
     st_estimate r = {NAN, NAN, NAN};
     double sw = 0, swd = 0;
     for (size_t i = 0; i < k; i++) {
+        if (!mn_stratum(x1, n1, x2, n2, i)) continue;
         double m = (double)n1[i], n = (double)n2[i];
-        if (!(m > 0) || !(n > 0) || x1[i] < 0 || x1[i] > n1[i] || x2[i] < 0 || x2[i] > n2[i])
-            continue;
         double w = m * n / (m + n);
         sw += w;
         swd += w * (x1[i] / m - x2[i] / n);
