@@ -147,14 +147,21 @@ static void arm_strata(const st_evidence_cell *cells, size_t n, const char *arm,
     }
 }
 
+/* Enough outcomes and non-outcomes in both arms (xt of nt, yt of mt) for
+ * Sato's Wald-type variance. */
+static int sato_ok(long xt, long nt, long yt, long mt)
+{
+    return xt >= ST_REPORT_MIN_STRAT_EVENTS && nt - xt >= ST_REPORT_MIN_STRAT_EVENTS &&
+           yt >= ST_REPORT_MIN_STRAT_EVENTS && mt - yt >= ST_REPORT_MIN_STRAT_EVENTS;
+}
+
 /* A risk difference of x[] of n[] (arm) against y[] of m[] (control):
  * stratified when both arms are large enough, else crude (see report.h). */
 static st_estimate risk_difference(const long *x, const long *n, long xt, long nt, const long *y,
                                    const long *m, long yt, long mt, st_report_method *how)
 {
     if (nt >= ST_REPORT_MIN_EPISODES && mt >= ST_REPORT_MIN_EPISODES) {
-        int events = xt >= ST_REPORT_MIN_STRAT_EVENTS && nt - xt >= ST_REPORT_MIN_STRAT_EVENTS &&
-                     yt >= ST_REPORT_MIN_STRAT_EVENTS && mt - yt >= ST_REPORT_MIN_STRAT_EVENTS;
+        int events = sato_ok(xt, nt, yt, mt);
         st_estimate e = events ? st_risk_difference_mh(x, n, y, m, NSLOTS, LEVEL)
                                : st_risk_difference_mn(x, n, y, m, NSLOTS, LEVEL);
         if (isfinite(e.est) && e.hi > e.lo) {
@@ -361,9 +368,7 @@ static int city_rd(const strata *sa, const strata *sc, double *y, double *v, st_
     for (int k = 0; k < NSLOTS; k++)
         xa += sa->inc[k], na += sa->n[k], xc += sc->inc[k], nc += sc->n[k];
     if (na <= 0 || nc <= 0) return 0;
-    if (na >= ST_REPORT_MIN_EPISODES && nc >= ST_REPORT_MIN_EPISODES &&
-        xa >= ST_REPORT_MIN_STRAT_EVENTS && na - xa >= ST_REPORT_MIN_STRAT_EVENTS &&
-        xc >= ST_REPORT_MIN_STRAT_EVENTS && nc - xc >= ST_REPORT_MIN_STRAT_EVENTS) {
+    if (na >= ST_REPORT_MIN_EPISODES && nc >= ST_REPORT_MIN_EPISODES && sato_ok(xa, na, xc, nc)) {
         st_estimate e = st_risk_difference_mh(sa->inc, sa->n, sc->inc, sc->n, NSLOTS, LEVEL);
         /* One side of the interval is unclamped unless both reach +-1. */
         double h = fmax(e.hi - e.est, e.est - e.lo) / st_norm_quantile(0.5 + LEVEL / 2);
