@@ -34,9 +34,10 @@ st_estimate st_risk_difference(long x1, long n1, long x2, long n2, double level)
  * n2[i]; borrowed arrays): the Mantel-Haenszel estimate, weights
  * n1 n2 / (n1 + n2), with Sato's variance (Biometrics 1989;45:1323-1324),
  * which stays consistent when strata are sparse, and a normal interval.
- * Strata missing an arm add nothing. NAN when no stratum has both arms. */
+ * Strata missing an arm add nothing. NAN when no stratum has both arms.
+ * Sato's variance goes to *var unless var is NULL (NAN with the estimate). */
 st_estimate st_risk_difference_mh(const long *x1, const long *n1, const long *x2, const long *n2,
-                                  size_t k, double level);
+                                  size_t k, double level, double *var);
 
 /* The same risk difference over k strata with the stratified
  * Miettinen-Nurminen score interval (Miettinen & Nurminen, Stat Med

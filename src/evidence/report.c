@@ -162,7 +162,7 @@ static st_estimate risk_difference(const long *x, const long *n, long xt, long n
 {
     if (nt >= ST_REPORT_MIN_EPISODES && mt >= ST_REPORT_MIN_EPISODES) {
         int events = sato_ok(xt, nt, yt, mt);
-        st_estimate e = events ? st_risk_difference_mh(x, n, y, m, NSLOTS, LEVEL)
+        st_estimate e = events ? st_risk_difference_mh(x, n, y, m, NSLOTS, LEVEL, NULL)
                                : st_risk_difference_mn(x, n, y, m, NSLOTS, LEVEL);
         if (isfinite(e.est) && e.hi > e.lo) {
             *how = events ? ST_METHOD_MH : ST_METHOD_MN;
@@ -369,12 +369,11 @@ static int city_rd(const strata *sa, const strata *sc, double *y, double *v, st_
         xa += sa->inc[k], na += sa->n[k], xc += sc->inc[k], nc += sc->n[k];
     if (na <= 0 || nc <= 0) return 0;
     if (na >= ST_REPORT_MIN_EPISODES && nc >= ST_REPORT_MIN_EPISODES && sato_ok(xa, na, xc, nc)) {
-        st_estimate e = st_risk_difference_mh(sa->inc, sa->n, sc->inc, sc->n, NSLOTS, LEVEL);
-        /* One side of the interval is unclamped unless both reach +-1. */
-        double h = fmax(e.hi - e.est, e.est - e.lo) / st_norm_quantile(0.5 + LEVEL / 2);
-        if (isfinite(e.est) && h > 0) {
+        double var;
+        st_estimate e = st_risk_difference_mh(sa->inc, sa->n, sc->inc, sc->n, NSLOTS, LEVEL, &var);
+        if (isfinite(e.est) && var > 0) {
             *y = e.est;
-            *v = h * h;
+            *v = var;
             *how = ST_METHOD_MH;
             return 1;
         }

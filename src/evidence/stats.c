@@ -146,10 +146,11 @@ st_estimate st_risk_difference(long x1, long n1, long x2, long n2, double level)
 }
 
 st_estimate st_risk_difference_mh(const long *x1, const long *n1, const long *x2, const long *n2,
-                                  size_t k, double level)
+                                  size_t k, double level, double *var)
 {
     st_estimate r = {NAN, NAN, NAN};
     double sw = 0, swd = 0, sp = 0, sq = 0;
+    if (var) *var = NAN;
     for (size_t i = 0; i < k; i++) {
         double a = x1[i], m = n1[i], c = x2[i], n = n2[i], t = m + n;
         if (!(m > 0) || !(n > 0)) continue;
@@ -159,8 +160,9 @@ st_estimate st_risk_difference_mh(const long *x1, const long *n1, const long *x2
         sq += (a * (n - c) + c * (m - a)) / (2 * t);
     }
     if (!(sw > 0)) return r;
-    double d = swd / sw, v = (d * sp + sq) / (sw * sw);
-    double h = st_norm_quantile(0.5 + level / 2) * sqrt(v > 0 ? v : 0);
+    double d = swd / sw, v = fmax(0, (d * sp + sq) / (sw * sw));
+    double h = st_norm_quantile(0.5 + level / 2) * sqrt(v);
+    if (var) *var = v;
     r.est = d;
     r.lo = fmax(-1, d - h);
     r.hi = fmin(1, d + h);

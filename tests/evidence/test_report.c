@@ -185,8 +185,10 @@ static void test_pool_strata(void)
     CHECK_EQ_INT(p[0].n_arm[0], 60);
     CHECK_EQ_INT(p[0].n_ctl[0], 80);
     long x1[2] = {18, 8}, n1[2] = {20, 40}, x2[2] = {32, 4}, n2[2] = {40, 40};
-    st_estimate e = st_risk_difference_mh(x1, n1, x2, n2, 2, 0.95);
-    CHECK_NEAR(sqrt(p[0].v[0]) * 1.959963985, e.hi - e.est, 1e-6);
+    double var = 0;
+    st_estimate e = st_risk_difference_mh(x1, n1, x2, n2, 2, 0.95, &var);
+    CHECK_NEAR(p[0].v[0], var, 1e-15);
+    CHECK_NEAR(sqrt(var) * 1.959963985, e.hi - e.est, 1e-6);
     CHECK_EQ_INT(p[0].method[1], ST_METHOD_WALD);
     CHECK_NEAR(p[0].y[1], -3.0 / 40, 1e-12);
     CHECK_NEAR(p[0].v[1], (0.5 / 41) * (40.5 / 41) / 41 + (3.5 / 41) * (37.5 / 41) / 41, 1e-12);

@@ -63,25 +63,28 @@ static void test_risk_difference_mh(void)
     /* One stratum with equal arms: the crude difference, and Sato's variance
      * reduces to the Wald variance p1 q1 / n + p2 q2 / n. */
     long x1[2] = {20, 0}, n1[2] = {100, 0}, x2[2] = {35, 0}, n2[2] = {100, 0};
-    st_estimate e = st_risk_difference_mh(x1, n1, x2, n2, 1, 0.95);
+    double var = 0;
+    st_estimate e = st_risk_difference_mh(x1, n1, x2, n2, 1, 0.95, &var);
     double se = sqrt(0.2 * 0.8 / 100 + 0.35 * 0.65 / 100);
     CHECK_NEAR(e.est, -0.15, 1e-12);
+    CHECK_NEAR(var, se * se, 1e-15);
     CHECK_NEAR(e.hi - e.est, 1.959963985 * se, 1e-6);
     CHECK_NEAR(e.est - e.lo, 1.959963985 * se, 1e-6);
     /* Two strata with the same difference (+0.1) but arms unevenly spread over
      * them: the crude difference is confounded (26/60 against 36/80, -0.017),
      * the stratified one is not. */
     long a[2] = {18, 8}, m[2] = {20, 40}, c[2] = {32, 4}, n[2] = {40, 40};
-    e = st_risk_difference_mh(a, m, c, n, 2, 0.95);
+    e = st_risk_difference_mh(a, m, c, n, 2, 0.95, NULL);
     CHECK_NEAR(e.est, 0.1, 1e-12);
     CHECK(e.lo < 0.1 && e.hi > 0.1 && e.hi - e.lo < 0.4);
     /* Strata with one arm add nothing; none with both gives NAN. */
     long a3[3] = {18, 8, 9}, m3[3] = {20, 40, 9}, c3[3] = {32, 4, 0}, n3[3] = {40, 40, 0};
-    st_estimate e3 = st_risk_difference_mh(a3, m3, c3, n3, 3, 0.95);
+    st_estimate e3 = st_risk_difference_mh(a3, m3, c3, n3, 3, 0.95, NULL);
     CHECK_NEAR(e3.est, e.est, 1e-12);
     CHECK_NEAR(e3.lo, e.lo, 1e-12);
     long z[1] = {0}, zn[1] = {5};
-    CHECK(isnan(st_risk_difference_mh(z, zn, z, z, 1, 0.95).est));
+    CHECK(isnan(st_risk_difference_mh(z, zn, z, z, 1, 0.95, &var).est));
+    CHECK(isnan(var));
 }
 
 /* An independent restricted maximum-likelihood fit for one stratum under
@@ -134,7 +137,7 @@ static void test_risk_difference_mn(void)
      * Mantel-Haenszel one. */
     long a[4] = {0, 1, 2, 0}, m[4] = {12, 30, 25, 8}, c[4] = {1, 3, 2, 1}, n[4] = {10, 28, 31, 9};
     e = st_risk_difference_mn(a, m, c, n, 4, 0.95);
-    st_estimate h = st_risk_difference_mh(a, m, c, n, 4, 0.95);
+    st_estimate h = st_risk_difference_mh(a, m, c, n, 4, 0.95, NULL);
     CHECK_NEAR(e.est, h.est, 1e-12);
     CHECK(e.lo < e.est && e.est < e.hi);
     CHECK_NEAR(ref_score(a, m, c, n, 4, e.lo), 1.959963985, 1e-5);
@@ -143,7 +146,7 @@ static void test_risk_difference_mn(void)
      * score interval does not. */
     long z[2] = {0, 0}, zn[2] = {40, 35}, zm[2] = {38, 33};
     e = st_risk_difference_mn(z, zn, z, zm, 2, 0.95);
-    h = st_risk_difference_mh(z, zn, z, zm, 2, 0.95);
+    h = st_risk_difference_mh(z, zn, z, zm, 2, 0.95, NULL);
     CHECK_NEAR(e.est, 0, 1e-12);
     CHECK(h.hi - h.lo < 1e-12);
     CHECK(e.lo < -0.03 && e.hi > 0.03 && e.hi - e.lo < 0.2);
