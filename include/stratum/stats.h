@@ -59,6 +59,14 @@ st_estimate st_mean_difference_strat(const double *s1, const double *ss1, const 
                                      const double *s2, const double *ss2, const long *n2, size_t k,
                                      double level);
 
+/* Difference of means arm 1 - arm 2 from each arm's sum s, sum of squares ss
+ * and count n, with Welch's t interval (Satterthwaite's degrees of freedom),
+ * for small arms with unequal variances. NAN when an arm is empty; the
+ * estimate without an interval (NAN bounds) when an arm has one value or both
+ * variances are 0. */
+st_estimate st_mean_difference_welch(double s1, double ss1, long n1, double s2, double ss2, long n2,
+                                     double level);
+
 /* Risk ratio p1 / p2 with the Katz log interval; when any cell is zero, 0.5 is
  * added to every cell (Haldane-Anscombe). n1 or n2 == 0 gives NAN. */
 st_estimate st_risk_ratio(long x1, long n1, long x2, long n2, double level);

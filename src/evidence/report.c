@@ -174,18 +174,16 @@ static st_estimate risk_difference(const long *x, const long *n, long xt, long n
 }
 
 /* Restricted mean time to calm with its normal 95 % interval. */
-static st_estimate tc_mean(const st_evidence_cell *c, double *var)
+static st_estimate tc_mean(const st_evidence_cell *c)
 {
     st_estimate r = {NAN, NAN, NAN};
-    *var = NAN;
     if (c->episodes <= 0) return r;
     double n = (double)c->episodes, m = c->tc_sum / n;
     double s2 = n > 1 ? fmax(0, (c->tc_sumsq - n * m * m) / (n - 1)) : NAN;
-    double z = st_norm_quantile(0.5 + LEVEL / 2);
-    *var = s2 / n;
+    double h = st_norm_quantile(0.5 + LEVEL / 2) * sqrt(s2 / n);
     r.est = m;
-    r.lo = m - z * sqrt(*var);
-    r.hi = m + z * sqrt(*var);
+    r.lo = m - h;
+    r.hi = m + h;
     return r;
 }
 
@@ -219,17 +217,11 @@ long st_report_compare(const st_evidence_cell *cells, size_t n, double window_s,
         r->rr = st_risk_ratio(a->incidents, a->episodes, ctl.incidents, ctl.episodes, LEVEL);
         r->settled_rd = risk_difference(sa.settled, sa.n, a->settled, a->episodes, sc.settled, sc.n,
                                         ctl.settled, ctl.episodes, &r->settled_method);
-        double va, vc;
-        r->tc_arm = tc_mean(a, &va);
-        r->tc_ctl = tc_mean(&ctl, &vc);
-        double d = r->tc_arm.est - r->tc_ctl.est, se = sqrt(va + vc);
-        /* Welch's t with Satterthwaite's degrees of freedom: small arms are common. */
-        double df = (va + vc) * (va + vc) /
-                    (va * va / (double)(a->episodes - 1) + vc * vc / (double)(ctl.episodes - 1));
-        double z = se > 0 && df > 0 ? st_t_quantile(0.5 + LEVEL / 2, df) : NAN;
-        r->tc_diff.est = d;
-        r->tc_diff.lo = d - z * se;
-        r->tc_diff.hi = d + z * se;
+        r->tc_arm = tc_mean(a);
+        r->tc_ctl = tc_mean(&ctl);
+        /* Welch's t: small arms are common. */
+        r->tc_diff = st_mean_difference_welch(a->tc_sum, a->tc_sumsq, a->episodes, ctl.tc_sum,
+                                              ctl.tc_sumsq, ctl.episodes, LEVEL);
         r->tc_method = ST_METHOD_WELCH;
         if (a->episodes >= ST_REPORT_MIN_EPISODES && ctl.episodes >= ST_REPORT_MIN_EPISODES) {
             st_estimate e =

@@ -289,6 +289,25 @@ st_estimate st_mean_difference_strat(const double *s1, const double *ss1, const 
     return r;
 }
 
+st_estimate st_mean_difference_welch(double s1, double ss1, long n1, double s2, double ss2, long n2,
+                                     double level)
+{
+    st_estimate r = {NAN, NAN, NAN};
+    if (n1 < 1 || n2 < 1) return r;
+    double a = s1 / (double)n1, c = s2 / (double)n2;
+    r.est = a - c;
+    if (n1 < 2 || n2 < 2) return r;
+    double v1 = fmax(0, (ss1 - n1 * a * a) / (double)(n1 - 1)) / (double)n1;
+    double v2 = fmax(0, (ss2 - n2 * c * c) / (double)(n2 - 1)) / (double)n2;
+    if (!(v1 + v2 > 0)) return r;
+    /* Satterthwaite's degrees of freedom (Welch, Biometrika 1947;34:28-35). */
+    double df = (v1 + v2) * (v1 + v2) / (v1 * v1 / (double)(n1 - 1) + v2 * v2 / (double)(n2 - 1));
+    double h = st_t_quantile(0.5 + level / 2, df) * sqrt(v1 + v2);
+    r.lo = r.est - h;
+    r.hi = r.est + h;
+    return r;
+}
+
 st_estimate st_risk_ratio(long x1, long n1, long x2, long n2, double level)
 {
     st_estimate r = {NAN, NAN, NAN};

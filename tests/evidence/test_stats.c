@@ -169,6 +169,26 @@ static void test_risk_difference_mn(void)
 }
 
 /* Stratified difference of means. */
+/* Welch's interval for {1,2,3,4,5} against {2,4,6}: difference -1, standard
+ * error 1.354, 3.533 degrees of freedom, t quantile 2.9274 (from a numerical
+ * integral of the t density, not this library), so -4.9637 to 2.9637. */
+static void test_mean_difference_welch(void)
+{
+    st_estimate e = st_mean_difference_welch(15, 55, 5, 12, 56, 3, 0.95);
+    CHECK_NEAR(e.est, -1, 1e-12);
+    CHECK_NEAR(e.lo, -4.96373, 2e-4);
+    CHECK_NEAR(e.hi, 2.96373, 2e-4);
+    /* One value in an arm: the difference, no interval; an empty arm: nothing. */
+    e = st_mean_difference_welch(7, 49, 1, 12, 56, 3, 0.95);
+    CHECK_NEAR(e.est, 3, 1e-12);
+    CHECK(isnan(e.lo) && isnan(e.hi));
+    CHECK(isnan(st_mean_difference_welch(0, 0, 0, 12, 56, 3, 0.95).est));
+    /* No spread in either arm: no interval. */
+    e = st_mean_difference_welch(6, 18, 2, 4, 8, 2, 0.95);
+    CHECK_NEAR(e.est, 1, 1e-12);
+    CHECK(isnan(e.lo));
+}
+
 static void test_mean_difference_strat(void)
 {
     /* One stratum: the difference of means with the normal (Welch-form)
@@ -267,6 +287,7 @@ int main(void)
     RUN(test_risk_difference_mh);
     RUN(test_risk_difference_mn);
     RUN(test_mean_difference_strat);
+    RUN(test_mean_difference_welch);
     RUN(test_risk_ratio);
     RUN(test_meta_bcg);
     RUN(test_meta_edges);
