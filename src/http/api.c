@@ -605,6 +605,19 @@ static sqlite3_stmt *list_begin(st_api *a, const st_api_req *q, st_api_resp *r, 
     return s;
 }
 
+/* The fields a transition has in the list and alone: columns 0-6 of
+ * Q_TR_LIST, Q_TR_LIST_ZONE and Q_TR_ONE. */
+static void transition_fields(st_jbuf *b, sqlite3_stmt *s)
+{
+    st_jbuf_key(b, "id"), col_int(b, s, 0);
+    st_jbuf_key(b, "run"), col_int(b, s, 1);
+    st_jbuf_key(b, "zone"), col_str(b, s, 2);
+    st_jbuf_key(b, "t"), col_num(b, s, 3);
+    st_jbuf_key(b, "from"), col_str(b, s, 4);
+    st_jbuf_key(b, "to"), col_str(b, s, 5);
+    st_jbuf_key(b, "score"), col_num(b, s, 6);
+}
+
 static void h_transitions(st_api *a, const st_api_req *q, st_api_resp *r)
 {
     st_histconn *c = NULL;
@@ -613,13 +626,7 @@ static void h_transitions(st_api *a, const st_api_req *q, st_api_resp *r)
         st_jbuf *b = &r->body;
         while (sqlite3_step(s) == SQLITE_ROW) {
             st_jbuf_obj(b);
-            st_jbuf_key(b, "id"), col_int(b, s, 0);
-            st_jbuf_key(b, "run"), col_int(b, s, 1);
-            st_jbuf_key(b, "zone"), col_str(b, s, 2);
-            st_jbuf_key(b, "t"), col_num(b, s, 3);
-            st_jbuf_key(b, "from"), col_str(b, s, 4);
-            st_jbuf_key(b, "to"), col_str(b, s, 5);
-            st_jbuf_key(b, "score"), col_num(b, s, 6);
+            transition_fields(b, s);
             st_jbuf_key(b, "rule"), col_str(b, s, 7);
             st_jbuf_end_obj(b);
         }
@@ -646,13 +653,7 @@ static void h_transition(st_api *a, st_api_resp *r, const char *idtext)
             st_api_error(r, 404, "no such transition");
         } else {
             st_jbuf_obj(b);
-            st_jbuf_key(b, "id"), col_int(b, s, 0);
-            st_jbuf_key(b, "run"), col_int(b, s, 1);
-            st_jbuf_key(b, "zone"), col_str(b, s, 2);
-            st_jbuf_key(b, "t"), col_num(b, s, 3);
-            st_jbuf_key(b, "from"), col_str(b, s, 4);
-            st_jbuf_key(b, "to"), col_str(b, s, 5);
-            st_jbuf_key(b, "score"), col_num(b, s, 6);
+            transition_fields(b, s);
             st_jbuf_key(b, "trace"), col_json(b, s, 7, "null");
             sqlite3_bind_int64(iv, 1, id);
             st_jbuf_key(b, "interventions");
