@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stratum/civil.h"
 #include "stratum/config.h"
 #include "stratum/experiment.h"
 
@@ -604,31 +605,6 @@ static int parse_u64(const char *v, uint64_t *out)
     return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil); avoids timegm() and the process time zone. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int two_digits(const char *p, int *out)
 {
     if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') return -1;
@@ -654,22 +630,19 @@ static int parse_datetime(const char *v, int64_t *out)
         return -1;
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo == 2 && d == 29 && !leap) return -1;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    *out = st_civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
     return 0;
 }
 
 static void format_datetime(double epoch, int offset_min, char *buf, size_t cap)
 {
-    int64_t t = (int64_t)floor(epoch) + (int64_t)offset_min * 60;
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t sod = t - days * 86400;
-    int y, m, d;
-    civil_from_days(days, &y, &m, &d);
-    int h = (int)(sod / 3600), mi = (int)(sod / 60 % 60), s = (int)(sod % 60);
-    if (s)
-        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, h, mi, s);
+    st_civil c;
+    st_civil_from_epoch((int64_t)floor(epoch) + (int64_t)offset_min * 60, &c);
+    if (c.second)
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.month, c.day, c.hour,
+                 c.minute, c.second);
     else
-        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d", y, m, d, h, mi);
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d", c.year, c.month, c.day, c.hour, c.minute);
 }
 
 /* Shortest text that strtod reads back to exactly d. */

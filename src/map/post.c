@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stratum/civil.h"
+
 /* Why not a tokenizer or a DOM: a Twitter v1.1 object is about 3 kB and 250
  * tokens, of which a co-hashtag count needs a handful. This scanner checks the
  * whole line against RFC 8259 (structure, separators, string escapes, control
@@ -597,18 +599,6 @@ int st_map_post_parse(st_map_post *p, const char *line, size_t len, st_map_post_
 
 /* ---- time --------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil), so no timegm() and no TZ dependence. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* n digits at s as a number, or -1. */
 static int digits(const char *s, size_t n)
 {
@@ -665,7 +655,7 @@ int st_map_post_time(const char *s, size_t n, int64_t *out)
         sec = digits(s + 17, 2);
         y = digits(s + 26, 4);
         if (zone_offset(s + 20, 5, &off) != 5 || !valid_civil(y, mo, d, h, mi, sec)) return -EINVAL;
-        *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+        *out = st_civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
         return 0;
     }
     /* ISO 8601 / RFC 3339: "2015-01-07T11:18:01[.fff](Z|+hh:mm)" */
@@ -686,7 +676,7 @@ int st_map_post_time(const char *s, size_t n, int64_t *out)
         }
         int used = zone_offset(s + i, n - i, &off);
         if (used < 0 || i + (size_t)used != n || !valid_civil(y, mo, d, h, mi, sec)) return -EINVAL;
-        *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+        *out = st_civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
         return 0;
     }
     /* A plain number: epoch seconds, or milliseconds when above 1e11 (year
