@@ -119,3 +119,16 @@ void st_cli_pace(double sim_elapsed, double wall_elapsed, double speed)
         nanosleep(&ts, NULL);
     }
 }
+
+int st_cli_verb_stage(int argc, char **argv, void (*usage)(FILE *))
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    return -1;
+}

@@ -36,6 +36,11 @@ int st_cli_parse_double(const char *cmd, const char *opt, const char *s, double 
 int st_cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max,
                       long *out);
 
+/* The verb stage of a command with sub-commands ("stratum light scene ..."):
+ * no verb prints usage(stderr) and gives 2; "--help", "-h" or "help" as the
+ * verb prints usage(stdout) and gives 0. -1: argv[1] is a verb to dispatch. */
+int st_cli_verb_stage(int argc, char **argv, void (*usage)(FILE *));
+
 struct option;
 
 /* First pass over a command's arguments: remember --config FILE (-c) so the

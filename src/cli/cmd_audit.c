@@ -180,15 +180,9 @@ int st_cmd_audit(int argc, char **argv)
     const char *dbp = "stratum.db", *key = "installation.key", *pkhex = NULL, *kind = NULL;
     long from = 1, limit = 50;
     int json = 0, ch;
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
+    int vs = st_cli_verb_stage(argc, argv, usage);
+    if (vs >= 0) return vs;
     const char *sub = argv[1];
-    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-        usage(stdout);
-        return 0;
-    }
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {

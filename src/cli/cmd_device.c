@@ -566,10 +566,8 @@ static int cmd_monitor(const dev_opts *o, st_registry *reg, st_log *log)
 
 int st_cmd_device(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int vs = st_cli_verb_stage(argc, argv, usage);
+    if (vs >= 0) return vs;
     const char *verb = argv[1];
     dev_opts o = {.db = "stratum.db", .keys = "."};
     int rc = parse_opts(argc - 1, argv + 1, &o);

@@ -289,15 +289,9 @@ int st_cmd_evidence(int argc, char **argv)
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     ev_opts o = {"stratum.db", "installation.key", NULL, NULL, NULL, ST_REPORT_TEXT, 0, 0};
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
+    int vs = st_cli_verb_stage(argc, argv, usage);
+    if (vs >= 0) return vs;
     const char *sub = argv[1];
-    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-        usage(stdout);
-        return 0;
-    }
     int ch;
     optind = 1;
     opterr = 0;

@@ -321,10 +321,8 @@ static int cmd_patch_check(int argc, char **argv)
 
 int st_cmd_light(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int vs = st_cli_verb_stage(argc, argv, usage);
+    if (vs >= 0) return vs;
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);

@@ -1068,11 +1068,8 @@ static int cmd_stats(opts *o, char **files, int nfiles)
 
 int st_cmd_map(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int vs = st_cli_verb_stage(argc, argv, usage);
+    if (vs >= 0) return vs;
     opts o = {0};
     o.sub = argv[1];
     snprintf(o.cmdname, sizeof(o.cmdname), "map %s", o.sub);

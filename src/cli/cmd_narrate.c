@@ -810,13 +810,15 @@ static int run_build(const opts *o)
     return 0;
 }
 
+static void usage_main(FILE *f)
+{
+    fputs(help_main, f);
+}
+
 int st_cmd_narrate(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-        !strcmp(argv[1], "help")) {
-        fputs(help_main, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int vs = st_cli_verb_stage(argc, argv, usage_main);
+    if (vs >= 0) return vs;
     static const char *const subs[] = {"corpus",  "code",     "kwic", "colloc",
                                        "keyness", "triplets", "build"};
     int known = 0;
