@@ -216,6 +216,10 @@ static void step_tension(st_sim *s, sim_zone *z, double dt)
     double keep = 1 - active_effect(z, s->now);
     if (z->in_onset) {
         z->tension += p->tension_drift * keep * dt / 60.0;
+        /* Calming resolves the escalation's cause too: the onset's remaining
+         * time runs out 1 / (1 - E) times as fast. */
+        double k = keep < 0.05 ? 0.05 : keep;
+        z->onset_end -= dt * (1 / k - 1);
         if (s->now >= z->onset_end) z->in_onset = 0;
     } else {
         z->tension -= p->tension_decay * dt / 60.0;

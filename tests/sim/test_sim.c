@@ -506,8 +506,11 @@ static void test_effect_lowers_tension(void)
         ev1 += s1.events;
         l0 += s0.laeq_sum / (s0.laeq_n ? s0.laeq_n : 1);
         l1 += s1.laeq_sum / (s1.laeq_n ? s1.laeq_n : 1);
-        /* Same seed: the same episodes start in both arms. */
-        CHECK_EQ_INT(t0.episodes, t1.episodes);
+        /* Same seed: the same crowd in both arms (its own stream), whatever
+         * the effect did to tension. Episodes may differ: calming ends an
+         * onset sooner, so the next one can start earlier. */
+        for (int h = 0; h < 48; h++) CHECK(s0.occ_half[h] == s1.occ_half[h]);
+        CHECK(t1.episodes >= t0.episodes);
     }
     printf("6 nights, effect 0 vs 0.6: incidents %ld vs %ld, events %ld vs %ld, "
            "mean LAeq %.2f vs %.2f dB\n",
