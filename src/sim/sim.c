@@ -32,6 +32,7 @@
 #define SIM_INCIDENT_EV   12.0   /* ... with this many extra events per minute */
 #define SIM_ONSET_MIN_S   300.0  /* onset duration is uniform in [min, max] */
 #define SIM_ONSET_MAX_S   1200.0
+#define SIM_CALM_KEEP_MIN 0.05 /* 1 - E shortening an onset counts at least this (20x) */
 #define SIM_SW_EVERY_S    60.0
 #define SIM_SW_VERSION    "1.0.0"
 
@@ -218,7 +219,7 @@ static void step_tension(st_sim *s, sim_zone *z, double dt)
         z->tension += p->tension_drift * keep * dt / 60.0;
         /* Calming resolves the escalation's cause too: the onset's remaining
          * time runs out 1 / (1 - E) times as fast. */
-        double k = keep < 0.05 ? 0.05 : keep;
+        double k = keep < SIM_CALM_KEEP_MIN ? SIM_CALM_KEEP_MIN : keep;
         z->onset_end -= dt * (1 / k - 1);
         if (s->now >= z->onset_end) z->in_onset = 0;
     } else {
