@@ -63,6 +63,7 @@ typedef struct eval {
     int split; /* -1 all, 0 dev, 1 test */
     int fold;  /* -1 all, else evaluate only clips of this fold */
     int nfolds;
+    int by_clip;  /* --group-by clip: folds and splits by clip, not source group */
     int neg_reps; /* negative scenes per negative clip and SNR */
     int dump;
     /* training data */
@@ -188,11 +189,13 @@ static int load_clip(clip *c, const char *path)
 }
 
 /* Group for splits: the source up to its last '/', so voice packs and near-
- * duplicate pairs from one folder of one package stay on one side. */
-static void set_group(clip *c, const char *source, int nfolds)
+ * duplicate pairs from one folder of one package stay on one side. With
+ * by_clip (--group-by clip, a diagnostic) each clip is its own group: a held-out
+ * clip's voice pack or game is then seen in training. */
+static void set_group(clip *c, const char *source, int nfolds, int by_clip)
 {
     snprintf(c->group, sizeof(c->group), "%s", source);
-    char *slash = strrchr(c->group, '/');
+    char *slash = by_clip ? NULL : strrchr(c->group, '/');
     if (slash) *slash = 0;
     uint32_t h = 2166136261u; /* FNV-1a */
     for (const char *p = c->group; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
@@ -235,7 +238,7 @@ static int load_manifest(eval *e, const char *dir)
         memset(c, 0, sizeof(*c));
         snprintf(c->file, sizeof(c->file), "%s", col[0]);
         snprintf(c->cls, sizeof(c->cls), "%s", bed ? "bed" : col[1]);
-        set_group(c, col[2], e->nfolds);
+        set_group(c, e->by_clip ? col[0] : col[2], e->nfolds, e->by_clip);
         if (snprintf(path, sizeof(path), "%s/%s", dir, col[0]) >= (int)sizeof(path) ||
             load_clip(c, path)) {
             fprintf(stderr, "audio-eval: MANIFEST.tsv row %d: %s unusable\n", row, col[0]);
@@ -1325,6 +1328,7 @@ static void usage(FILE *o)
             "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
             "                  [--balance B] [--subsample F]\n"
             "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0..3]\n"
+            "                  [--group-by source|clip]\n"
             "                  [--sweep | --thresholds P1,P2,... | --learning-curve [--draws R]]\n"
             "Mixes the corpus' event clips into its street-ambience beds at SNR 0, 6, 12 and\n"
             "20 dB (fixed seed), runs the analyser and prints precision, recall and F1 per\n"
@@ -1339,7 +1343,9 @@ static void usage(FILE *o)
             "positive class (SNR >= 6 dB) with the negatives' false alarms per hour.\n"
             "--learning-curve repeats the cross-validation with each fold trained on 1/3,\n"
             "2/3 and all of its positive source groups (--draws R random draws, default 3),\n"
-            "at --threshold or at every threshold of --sweep / --thresholds.\n");
+            "at --threshold or at every threshold of --sweep / --thresholds.\n"
+            "--group-by clip (a diagnostic) makes every clip its own group, so a held-out\n"
+            "clip's voice pack or game is seen in training (default: source, leak-free).\n");
 }
 
 static double parse_num(const char *opt, const char *v, double lo, double hi)
@@ -1416,6 +1422,13 @@ int main(int argc, char **argv)
             if (!lc_draws) lc_draws = 3;
         } else if (!strcmp(o, "--draws") && v) {
             lc_draws = (int)parse_num(o, argv[++i], 1, 20);
+        } else if (!strcmp(o, "--group-by") && v) {
+            i++;
+            e.by_clip = !strcmp(argv[i], "clip");
+            if (!e.by_clip && strcmp(argv[i], "source")) {
+                fprintf(stderr, "audio-eval: --group-by: '%s' is not source or clip\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(o, "--holdout")) {
             mode = M_HOLDOUT;
         } else if (!strcmp(o, "--model") && v) {
@@ -1481,7 +1494,7 @@ int main(int argc, char **argv)
                                       "train"};
     printf("# corpus %s: %zu clips, %zu beds, seed %llu, mode %s", dir, e.nclips, nbed, seed,
            mode_name[mode]);
-    if (mode == M_CV) printf(" (%d folds by source group)", e.nfolds);
+    if (mode == M_CV) printf(" (%d folds by %s)", e.nfolds, e.by_clip ? "clip" : "source group");
 
     if (mode != M_HOLDOUT) printf(", split %s", e.split < 0 ? "all" : e.split ? "test" : "dev");
     printf(", negative scenes per clip and SNR %d\n", e.neg_reps);
