@@ -190,11 +190,11 @@ static int load_clip(clip *c, const char *path)
 
 /* Group for splits: the source up to its last '/', so voice packs and near-
  * duplicate pairs from one folder of one package stay on one side. With
- * by_clip (--group-by clip, a diagnostic) each clip is its own group: a held-out
- * clip's voice pack or game is then seen in training. */
-static void set_group(clip *c, const char *source, int nfolds, int by_clip)
+ * by_clip (--group-by clip, a diagnostic) each clip (its file) is its own
+ * group: a held-out clip's voice pack or game is then seen in training. */
+static void set_group(clip *c, const char *file, const char *source, int nfolds, int by_clip)
 {
-    snprintf(c->group, sizeof(c->group), "%s", source);
+    snprintf(c->group, sizeof(c->group), "%s", by_clip ? file : source);
     char *slash = by_clip ? NULL : strrchr(c->group, '/');
     if (slash) *slash = 0;
     uint32_t h = 2166136261u; /* FNV-1a */
@@ -238,7 +238,7 @@ static int load_manifest(eval *e, const char *dir)
         memset(c, 0, sizeof(*c));
         snprintf(c->file, sizeof(c->file), "%s", col[0]);
         snprintf(c->cls, sizeof(c->cls), "%s", bed ? "bed" : col[1]);
-        set_group(c, e->by_clip ? col[0] : col[2], e->nfolds, e->by_clip);
+        set_group(c, col[0], col[2], e->nfolds, e->by_clip);
         if (snprintf(path, sizeof(path), "%s/%s", dir, col[0]) >= (int)sizeof(path) ||
             load_clip(c, path)) {
             fprintf(stderr, "audio-eval: MANIFEST.tsv row %d: %s unusable\n", row, col[0]);
