@@ -15,7 +15,7 @@
 #include "stratum/audio_source.h"
 
 #define RATE     16000.0 /* scenes are built at 16 kHz mono, as the corpus README suggests */
-#define MAXCLIPS 1024
+#define MAXCLIPS 2048
 #define NSNR     4
 #define COLLAR   0.5
 
@@ -33,6 +33,7 @@ typedef struct clip {
     double rms_db;     /* over the active span */
     int split;         /* 0 dev, 1 test */
     int fold;          /* cross-validation fold of its source group */
+    int extra;         /* from --extra-train: training only, never scored, in no fold */
 } clip;
 
 /* One candidate segment of a training scene: its features, its label (class
@@ -59,11 +60,13 @@ typedef struct score {
 typedef struct eval {
     clip clips[MAXCLIPS];
     size_t nclips;
+    size_t nscored; /* clips of --corpus, first in clips; the rest are --extra-train's */
     uint64_t rng;
     int split; /* -1 all, 0 dev, 1 test */
     int fold;  /* -1 all, else evaluate only clips of this fold */
     int nfolds;
     int by_clip;  /* --group-by clip: folds and splits by clip, not source group */
+    int extra_only; /* --extra-only: train on scenes of --extra-train clips only */
     int neg_reps; /* negative scenes per negative clip and SNR */
     int dump;
     /* training data */
@@ -203,7 +206,10 @@ static void set_group(clip *c, const char *file, const char *source, int nfolds,
     c->fold = (int)((h >> 9) % (uint32_t)nfolds);
 }
 
-static int load_manifest(eval *e, const char *dir)
+/* Read DIR/MANIFEST.tsv and load its clips. extra: a --extra-train corpus,
+ * whose event and negative clips are used for training only and whose
+ * ambience rows are skipped (scenes are built on the scored corpus' beds). */
+static int load_manifest(eval *e, const char *dir, int extra)
 {
     char path[PATH_MAX];
     FILE *f = NULL;
@@ -231,17 +237,23 @@ static int load_manifest(eval *e, const char *dir)
         for (int k = 0; k < NPOS; k++) use |= !strcmp(col[1], pos_classes[k]);
         for (int k = 0; k < NNEG; k++) use |= !strcmp(col[1], neg_classes[k]);
         /* beds: ambience rows, except short clips or rows noted as not a bed */
-        int bed = !strcmp(col[1], "street_ambience") && !(col[7] && strstr(col[7], "not an"));
+        int bed = !extra && !strcmp(col[1], "street_ambience") &&
+                  !(col[7] && strstr(col[7], "not an"));
         if (!use && !bed) continue;
-        if (e->nclips == MAXCLIPS) break;
+        if (e->nclips == MAXCLIPS) {
+            fprintf(stderr, "audio-eval: %s: more than %d clips in all\n", dir, MAXCLIPS);
+            bad++;
+            break;
+        }
         clip *c = &e->clips[e->nclips];
         memset(c, 0, sizeof(*c));
         snprintf(c->file, sizeof(c->file), "%s", col[0]);
         snprintf(c->cls, sizeof(c->cls), "%s", bed ? "bed" : col[1]);
         set_group(c, col[0], col[2], e->nfolds, e->by_clip);
+        c->extra = extra;
         if (snprintf(path, sizeof(path), "%s/%s", dir, col[0]) >= (int)sizeof(path) ||
             load_clip(c, path)) {
-            fprintf(stderr, "audio-eval: MANIFEST.tsv row %d: %s unusable\n", row, col[0]);
+            fprintf(stderr, "audio-eval: %s/MANIFEST.tsv row %d: %s unusable\n", dir, row, col[0]);
             bad++;
             continue;
         }
@@ -494,17 +506,20 @@ static int class_index(const char *cls, const char **names, int n)
 static int selected(const eval *e, const clip *c)
 {
     if (e->collecting) return 1;
+    if (c->extra) return 0;
     if (e->split >= 0 && c->split != e->split) return 0;
     if (e->fold >= 0 && c->fold != e->fold) return 0;
     return 1;
 }
 
 /* A random clip of one of the named classes among the selected clips (the
- * caller checked that one exists). */
+ * caller checked that one exists). Evaluation draws among the scored clips
+ * only, so its scenes are the same with or without --extra-train. */
 static size_t pick(eval *e, const char **names, int n)
 {
+    size_t lim = e->collecting ? e->nclips : e->nscored;
     for (;;) {
-        size_t i = rnd(e) % e->nclips;
+        size_t i = rnd(e) % lim;
         if (class_index(e->clips[i].cls, names, n) >= 0 && selected(e, &e->clips[i])) return i;
     }
 }
@@ -518,8 +533,9 @@ static int any_selected(const eval *e, const char **names, int n)
 
 static void tag_scene(eval *e, const clip *a, const clip *b)
 {
-    e->cur_folds = (1u << a->fold) | (b ? 1u << b->fold : 0u);
-    e->cur_splits = (1u << a->split) | (b ? 1u << b->split : 0u);
+    /* clips of an --extra-train corpus are in no fold and no split */
+    e->cur_folds = (a->extra ? 0u : 1u << a->fold) | (b && !b->extra ? 1u << b->fold : 0u);
+    e->cur_splits = (a->extra ? 0u : 1u << a->split) | (b && !b->extra ? 1u << b->split : 0u);
     e->cur_ca = (int)(a - e->clips), e->cur_cb = b ? (int)(b - e->clips) : -1;
 }
 
@@ -1227,7 +1243,8 @@ static void learning_curve(eval *e, lr_model *models, int reps, const double *th
                     int ng = 0;
                     for (size_t i = 0; i < e->nclips; i++) {
                         const clip *cl = &e->clips[i];
-                        if (cl->fold == k || strcmp(cl->cls, pos_classes[c])) continue;
+                        if (cl->extra || cl->fold == k || strcmp(cl->cls, pos_classes[c]))
+                            continue;
                         int seen = 0;
                         for (int q = 0; q < ng; q++) seen |= order[q] == gid[i];
                         if (!seen) order[ng++] = gid[i];
@@ -1241,7 +1258,8 @@ static void learning_curve(eval *e, lr_model *models, int reps, const double *th
                     kept_groups[c] += keep < ng ? keep : ng, all_groups[c] += ng;
                     for (size_t i = 0; i < e->nclips; i++) {
                         const clip *cl = &e->clips[i];
-                        if (cl->fold == k || strcmp(cl->cls, pos_classes[c])) continue;
+                        if (cl->extra || cl->fold == k || strcmp(cl->cls, pos_classes[c]))
+                            continue;
                         int kept = 0;
                         for (int q = 0; q < keep && q < ng; q++) kept |= order[q] == gid[i];
                         drop[k][i] = !kept;
@@ -1328,7 +1346,7 @@ static void usage(FILE *o)
             "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
             "                  [--balance B] [--subsample F]\n"
             "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0..3]\n"
-            "                  [--group-by source|clip]\n"
+            "                  [--group-by source|clip] [--extra-train DIR [--extra-only]]\n"
             "                  [--sweep | --thresholds P1,P2,... | --learning-curve [--draws R]]\n"
             "Mixes the corpus' event clips into its street-ambience beds at SNR 0, 6, 12 and\n"
             "20 dB (fixed seed), runs the analyser and prints precision, recall and F1 per\n"
@@ -1345,7 +1363,11 @@ static void usage(FILE *o)
             "2/3 and all of its positive source groups (--draws R random draws, default 3),\n"
             "at --threshold or at every threshold of --sweep / --thresholds.\n"
             "--group-by clip (a diagnostic) makes every clip its own group, so a held-out\n"
-            "clip's voice pack or game is seen in training (default: source, leak-free).\n");
+            "clip's voice pack or game is seen in training (default: source, leak-free).\n"
+            "--extra-train DIR adds the event and negative clips of a second corpus (same\n"
+            "layout; scripts/fetch-train-audio builds one from Debian packages) to every\n"
+            "model's training scenes; they are never scored. --extra-only trains on those\n"
+            "alone, so every clip of --corpus is scored by a model that never saw it.\n");
 }
 
 static double parse_num(const char *opt, const char *v, double lo, double hi)
@@ -1363,7 +1385,8 @@ static double parse_num(const char *opt, const char *v, double lo, double hi)
 int main(int argc, char **argv)
 {
     static eval e;
-    const char *corpus = "../shared/data/audio", *model_path = NULL, *train_out = NULL;
+    const char *corpus = "../shared/data/audio", *model_path = NULL, *train_out = NULL,
+               *extra_dir = NULL;
     unsigned long long seed = 20240601;
     enum { M_CV, M_HOLDOUT, M_MODEL, M_RULES, M_TRAIN } mode = M_CV;
     static const double default_thr[] = {0.3,  0.4,  0.5,  0.6,   0.7,  0.8,   0.9,
@@ -1429,6 +1452,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "audio-eval: --group-by: '%s' is not source or clip\n", argv[i]);
                 return 2;
             }
+        } else if (!strcmp(o, "--extra-train") && v) {
+            extra_dir = argv[++i];
+        } else if (!strcmp(o, "--extra-only")) {
+            e.extra_only = 1;
         } else if (!strcmp(o, "--holdout")) {
             mode = M_HOLDOUT;
         } else if (!strcmp(o, "--model") && v) {
@@ -1482,8 +1509,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "audio-eval: corpus folder %s not found\n", corpus);
         return 1;
     }
+    if (e.extra_only && (!extra_dir || lc_draws)) {
+        fprintf(stderr, "audio-eval: --extra-only needs --extra-train DIR and no "
+                        "--learning-curve\n");
+        return 2;
+    }
+    if (extra_dir && (mode == M_MODEL || mode == M_RULES)) {
+        fprintf(stderr, "audio-eval: --extra-train adds training data: use it with --cv, "
+                        "--holdout or --train\n");
+        return 2;
+    }
     e.rng = seed;
-    if (load_manifest(&e, dir)) return 1;
+    if (load_manifest(&e, dir, 0)) return 1;
+    size_t nscored = e.nscored = e.nclips;
+    if (extra_dir && load_manifest(&e, extra_dir, 1)) return 1;
     size_t nbed = 0;
     for (size_t i = 0; i < e.nclips; i++) nbed += !strcmp(e.clips[i].cls, "bed");
     if (!nbed) {
@@ -1498,6 +1537,27 @@ int main(int argc, char **argv)
 
     if (mode != M_HOLDOUT) printf(", split %s", e.split < 0 ? "all" : e.split ? "test" : "dev");
     printf(", negative scenes per clip and SNR %d\n", e.neg_reps);
+    if (extra_dir) {
+        size_t per[NPOS + NNEG] = {0};
+        for (size_t i = nscored; i < e.nclips; i++) {
+            int k = class_index(e.clips[i].cls, pos_classes, NPOS);
+            if (k < 0) k = NPOS + class_index(e.clips[i].cls, neg_classes, NNEG);
+            per[k]++;
+        }
+        printf("# extra training corpus %s: %zu clips (shout %zu, scream %zu, glass %zu, bang %zu, "
+               "speech %zu, laughter_cheer %zu, music %zu, traffic_horn_siren %zu)%s\n",
+               extra_dir, e.nclips - nscored, per[0], per[1], per[2], per[3], per[4], per[5],
+               per[6], per[7], e.extra_only ? "; models trained on it alone" : "");
+    }
+    /* --extra-only: every model leaves out the scenes of the scored corpus' clips */
+    unsigned char *only_extra = NULL;
+    if (e.extra_only) {
+        if (!(only_extra = calloc(e.nclips, 1))) {
+            perror("audio-eval");
+            return 1;
+        }
+        for (size_t i = 0; i < nscored; i++) only_extra[i] = 1;
+    }
     int rc = 0;
     if (mode == M_RULES) {
         evaluate(&e);
@@ -1529,17 +1589,19 @@ int main(int argc, char **argv)
         static lr_model m;
         if (mode == M_TRAIN) {
             unsigned excl = e.split >= 0 ? 1u << (1 - e.split) : 0u;
-            size_t n = lr_train(&e, &m, 0, excl, NULL);
+            size_t n = lr_train(&e, &m, 0, excl, only_extra);
             FILE *f = fopen(train_out, "w");
             if (!f) {
                 fprintf(stderr, "audio-eval: %s: %s\n", train_out, strerror(errno));
                 return 1;
             }
             char how[128];
-            snprintf(how, sizeof(how), "--train (seed %llu, split %s)", seed,
+            snprintf(how, sizeof(how), "--train (seed %llu, split %s%s)", seed,
                      e.split < 0 ? "all"
                      : e.split   ? "test"
-                                 : "dev");
+                                 : "dev",
+                     extra_dir ? (e.extra_only ? ", --extra-train only" : ", with --extra-train")
+                               : "");
             lr_write(&e, &m, f, how, n);
             if (fclose(f)) {
                 fprintf(stderr, "audio-eval: %s: write error\n", train_out);
@@ -1548,7 +1610,7 @@ int main(int argc, char **argv)
             segment_report(&e, &m, ~0u, ~0u, "training fit (resubstitution)");
             printf("# wrote %s\n", train_out);
         } else if (mode == M_HOLDOUT) {
-            size_t n = lr_train(&e, &m, 0, 1u << 1, NULL);
+            size_t n = lr_train(&e, &m, 0, 1u << 1, only_extra);
             printf("# holdout: trained on %zu segments of scenes with dev clips only\n", n);
             segment_report(&e, &m, ~0u, 1u << 1, "test half");
             st_detect_model *dm = lr_to_model(&e, &m);
@@ -1565,7 +1627,9 @@ int main(int argc, char **argv)
             if (lc_draws) {
                 learning_curve(&e, models, lc_draws, thr, nthr, excl_split, seed);
             } else {
-                cv_train(&e, models, excl_split, NULL, 1);
+                unsigned char *drop[MAXFOLDS];
+                for (int k = 0; k < e.nfolds; k++) drop[k] = only_extra;
+                cv_train(&e, models, excl_split, only_extra ? drop : NULL, 1);
                 if (nthr) {
                     sweep(&e, models, thr, nthr, seed);
                 } else {
@@ -1579,5 +1643,6 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < e.nclips; i++) free(e.clips[i].x);
     free(e.samples);
+    free(only_extra);
     return rc;
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# bench/audio-eval on two small generated corpora in the layout of
+# ../shared/data/audio: cross-validation prints its machine-readable lines;
+# --extra-train adds the second corpus' clips to training only (the scored
+# events and negative hours are those of --corpus alone); --extra-only trains
+# on them alone; bad combinations and folders fail with a reason.
+source "$(dirname "$0")/lib.sh"
+EVAL="$ROOT/$BUILD/bench/audio-eval"
+[ -x "$EVAL" ] || skip "no $EVAL (run make)"
+command -v python3 >/dev/null || skip "python3 needed to generate fixtures"
+# Two corpora of synthetic sounds (these test the program's plumbing, not the
+# detector): noise beds; "bang" = decaying noise bursts, "scream" = held
+# high harmonic tones, "music" = chords. Corpus b has no beds and its own clips.
+python3 - "$TMP" <<'PY'
+import math, os, random, struct, sys, wave
+d = sys.argv[1]
+rate = 16000
+def wav(path, x):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    f = wave.open(path, "wb"); f.setnchannels(1); f.setsampwidth(2); f.setframerate(rate)
+    f.writeframes(b"".join(struct.pack("<h", max(-32768, min(32767, round(v * 32767)))) for v in x))
+    f.close()
+def bang(r, k):
+    return [r.gauss(0, 0.5) * math.exp(-i / (800 + 300 * k)) for i in range(int(0.4 * rate))]
+def scream(r, k):
+    f0 = 500 + 60 * k
+    return [0.3 * sum(math.sin(2 * math.pi * f0 * h * i / rate) / h for h in (1, 2, 3))
+            * min(1, i / 400, (int(0.8 * rate) - i) / 400) for i in range(int(0.8 * rate))]
+def music(r, k):
+    fs = (220 * 1.06 ** k, 277 * 1.06 ** k, 330 * 1.06 ** k)
+    return [0.2 * sum(math.sin(2 * math.pi * f * i / rate) for f in fs) for i in range(3 * rate)]
+make = {"bang": bang, "scream": scream, "music": music}
+for name, seed, beds in (("a", 1, True), ("b", 2, False)):
+    r = random.Random(seed)
+    rows = []
+    for cls, fn in make.items():
+        for k in range(4):
+            f = f"{cls}/{cls}_{name}{k}.wav"
+            wav(f"{d}/{name}/{f}", fn(r, k + (4 if name == "b" else 0)))
+            rows.append((f, cls, f"generated:{name}/{cls}{k}/x"))
+    if beds:
+        for k in range(2):
+            f = f"street_ambience/bed{k}.wav"
+            wav(f"{d}/{name}/{f}", [r.gauss(0, 0.05) for _ in range(4 * rate)])
+            rows.append((f, "street_ambience", f"generated:{name}/bed{k}/x"))
+    with open(f"{d}/{name}/MANIFEST.tsv", "w") as m:
+        m.write("file\tclass\tsource\tlicense\tduration_s\tsample_rate\tchannels\tnotes\n")
+        for f, cls, src in rows:
+            m.write(f"{f}\t{cls}\t{src}\ttest\t0\t{rate}\t1\tgenerated\n")
+PY
+A="$TMP/a" B="$TMP/b"
+
+out=$("$EVAL" --corpus "$A" --cv 2 --trees 10 --neg-reps 1)
+for c in shout scream glass bang; do
+    printf '%s\n' "$out" | has "^$c snr>=6 precision=" || fail "no $c summary line: $out"
+done
+printf '%s\n' "$out" | has '^music false_alarms_per_hour=' || fail "no music line: $out"
+printf '%s\n' "$out" | has '^bang snr=6 .* events=4$' || fail "bang events != 4: $out"
+printf '%s\n' "$out" | has '^# training segments: ' || fail "no training count: $out"
+base_n=$(printf '%s\n' "$out" | sed -n 's/^# training segments: \([0-9]*\).*/\1/p')
+base_h=$(printf '%s\n' "$out" | sed -n 's/^music false_alarms_per_hour=.* hours=\([0-9.]*\).*/\1/p')
+ok "cross-validation prints one line per class and SNR and per negative class"
+
+out=$("$EVAL" --corpus "$A" --extra-train "$B" --cv 2 --trees 10 --neg-reps 1)
+printf '%s\n' "$out" |
+    has "^# extra training corpus $B: 12 clips (shout 0, scream 4, glass 0, bang 4, speech 0, laughter_cheer 0, music 4, traffic_horn_siren 0)$" ||
+    fail "extra corpus line: $out"
+printf '%s\n' "$out" | has '^bang snr=6 .* events=4$' || fail "extra clips were scored: $out"
+printf '%s\n' "$out" | has '^scream snr=6 .* events=4$' || fail "extra clips were scored: $out"
+ext_h=$(printf '%s\n' "$out" | sed -n 's/^music false_alarms_per_hour=.* hours=\([0-9.]*\).*/\1/p')
+[ "$ext_h" = "$base_h" ] || fail "negative hours changed with --extra-train: $base_h -> $ext_h"
+ext_n=$(printf '%s\n' "$out" | sed -n 's/^# training segments: \([0-9]*\).*/\1/p')
+[ "$ext_n" -gt "$base_n" ] || fail "--extra-train added no training segments ($base_n -> $ext_n)"
+ok "--extra-train adds $((ext_n - base_n)) training segments and scores only --corpus"
+
+out=$("$EVAL" --corpus "$A" --extra-train "$B" --extra-only --cv 2 --trees 10 --neg-reps 1)
+printf '%s\n' "$out" | has 'models trained on it alone' || fail "--extra-only not reported: $out"
+printf '%s\n' "$out" | has '^bang snr>=6 .* events=12$' || fail "--extra-only scoring: $out"
+"$EVAL" --corpus "$A" --extra-train "$B" --extra-only --train "$TMP/m.txt" --trees 10 |
+    has "^# wrote $TMP/m.txt" || fail "--extra-only --train wrote no model"
+has 'extra-train only' "$TMP/m.txt" || fail "model file does not say how it was trained"
+"$EVAL" --corpus "$A" --model "$TMP/m.txt" --neg-reps 1 | has '^bang snr>=6 ' ||
+    fail "a model trained on the extra corpus alone does not score"
+ok "--extra-only trains on the extra corpus alone (cross-validation and --train)"
+
+expect_fail() { # RC PATTERN ARGS...: the run fails with RC and says PATTERN
+    local want=$1 pat=$2 rc err
+    shift 2
+    set +e; err=$("$EVAL" "$@" 2>&1 >/dev/null); rc=$?; set -e
+    [ "$rc" -eq "$want" ] && printf '%s' "$err" | has -- "$pat" || fail "$*: rc $rc, '$err'"
+}
+expect_fail 2 'needs --extra-train' --corpus "$A" --extra-only
+expect_fail 2 'use it with --cv' --corpus "$A" --extra-train "$B" --rules
+expect_fail 1 "$TMP/none/MANIFEST.tsv" --corpus "$A" --extra-train "$TMP/none"
+mkdir -p "$TMP/c" && cp "$B/MANIFEST.tsv" "$TMP/c/"
+expect_fail 1 'row 2' --corpus "$A" --extra-train "$TMP/c"
+ok "bad --extra-train use and folders fail with the reason"
