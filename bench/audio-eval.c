@@ -65,9 +65,9 @@ typedef struct eval {
     int split; /* -1 all, 0 dev, 1 test */
     int fold;  /* -1 all, else evaluate only clips of this fold */
     int nfolds;
-    int by_clip;  /* --group-by clip: folds and splits by clip, not source group */
+    int by_clip;    /* --group-by clip: folds and splits by clip, not source group */
     int extra_only; /* --extra-only: train on scenes of --extra-train clips only */
-    int neg_reps; /* negative scenes per negative clip and SNR */
+    int neg_reps;   /* negative scenes per negative clip and SNR */
     int dump;
     /* training data */
     sample *samples;
@@ -237,8 +237,8 @@ static int load_manifest(eval *e, const char *dir, int extra)
         for (int k = 0; k < NPOS; k++) use |= !strcmp(col[1], pos_classes[k]);
         for (int k = 0; k < NNEG; k++) use |= !strcmp(col[1], neg_classes[k]);
         /* beds: ambience rows, except short clips or rows noted as not a bed */
-        int bed = !extra && !strcmp(col[1], "street_ambience") &&
-                  !(col[7] && strstr(col[7], "not an"));
+        int bed =
+            !extra && !strcmp(col[1], "street_ambience") && !(col[7] && strstr(col[7], "not an"));
         if (!use && !bed) continue;
         if (e->nclips == MAXCLIPS) {
             fprintf(stderr, "audio-eval: %s: more than %d clips in all\n", dir, MAXCLIPS);
@@ -1243,8 +1243,7 @@ static void learning_curve(eval *e, lr_model *models, int reps, const double *th
                     int ng = 0;
                     for (size_t i = 0; i < e->nclips; i++) {
                         const clip *cl = &e->clips[i];
-                        if (cl->extra || cl->fold == k || strcmp(cl->cls, pos_classes[c]))
-                            continue;
+                        if (cl->extra || cl->fold == k || strcmp(cl->cls, pos_classes[c])) continue;
                         int seen = 0;
                         for (int q = 0; q < ng; q++) seen |= order[q] == gid[i];
                         if (!seen) order[ng++] = gid[i];
@@ -1258,8 +1257,7 @@ static void learning_curve(eval *e, lr_model *models, int reps, const double *th
                     kept_groups[c] += keep < ng ? keep : ng, all_groups[c] += ng;
                     for (size_t i = 0; i < e->nclips; i++) {
                         const clip *cl = &e->clips[i];
-                        if (cl->extra || cl->fold == k || strcmp(cl->cls, pos_classes[c]))
-                            continue;
+                        if (cl->extra || cl->fold == k || strcmp(cl->cls, pos_classes[c])) continue;
                         int kept = 0;
                         for (int q = 0; q < keep && q < ng; q++) kept |= order[q] == gid[i];
                         drop[k][i] = !kept;
