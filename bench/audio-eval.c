@@ -14,10 +14,11 @@
 #include "stratum/audio_biquad.h"
 #include "stratum/audio_source.h"
 
-#define RATE     16000.0 /* scenes are built at 16 kHz mono, as the corpus README suggests */
-#define MAXCLIPS 2048
-#define NSNR     4
-#define COLLAR   0.5
+#define RATE        16000.0 /* scenes are built at 16 kHz mono, as the corpus README suggests */
+#define MAXCLIPS    2048
+#define NSNR        4
+#define COLLAR      0.5
+#define EXTRA_MAX_S 30.0 /* --extra-train clips longer than this keep their middle 30 s */
 
 static const double snrs[NSNR] = {0, 6, 12, 20};
 static const char *pos_classes[] = {"shout", "scream", "glass", "bang"};
@@ -158,7 +159,8 @@ static void active_span(clip *c)
     c->rms_db = cnt ? 10 * log10(sum / (double)cnt + 1e-20) : -200;
 }
 
-static int load_clip(clip *c, const char *path)
+/* Load a file as mono at RATE; longer than max_s (> 0), keep its middle max_s. */
+static int load_clip(clip *c, const char *path, double max_s)
 {
     char err[256];
     st_source *s = st_source_open_file(path, -1, err, sizeof(err));
@@ -180,6 +182,11 @@ static int load_clip(clip *c, const char *path)
     }
     double fin = st_source_rate(s);
     st_source_free(s);
+    if (max_s > 0 && (double)n > max_s * fin) {
+        size_t keep = (size_t)(max_s * fin), from = (n - keep) / 2;
+        memmove(x, x + from, keep * sizeof(float));
+        n = keep;
+    }
     if (fin == RATE) {
         c->x = x, c->n = n;
     } else {
@@ -207,8 +214,9 @@ static void set_group(clip *c, const char *file, const char *source, int nfolds,
 }
 
 /* Read DIR/MANIFEST.tsv and load its clips. extra: a --extra-train corpus,
- * whose event and negative clips are used for training only and whose
- * ambience rows are skipped (scenes are built on the scored corpus' beds). */
+ * whose event and negative clips are used for training only (a clip longer
+ * than EXTRA_MAX_S, e.g. a whole music track, keeps its middle EXTRA_MAX_S)
+ * and whose ambience rows are skipped (scenes use the scored corpus' beds). */
 static int load_manifest(eval *e, const char *dir, int extra)
 {
     char path[PATH_MAX];
@@ -252,7 +260,7 @@ static int load_manifest(eval *e, const char *dir, int extra)
         set_group(c, col[0], col[2], e->nfolds, e->by_clip);
         c->extra = extra;
         if (snprintf(path, sizeof(path), "%s/%s", dir, col[0]) >= (int)sizeof(path) ||
-            load_clip(c, path)) {
+            load_clip(c, path, extra ? EXTRA_MAX_S : 0)) {
             fprintf(stderr, "audio-eval: %s/MANIFEST.tsv row %d: %s unusable\n", dir, row, col[0]);
             bad++;
             continue;
