@@ -1008,7 +1008,10 @@ static void segment_report(const eval *e, const lr_model *m, unsigned only_folds
     s.duration = 1.0;
     for (size_t i = 0; i < e->nsamples; i++) {
         const sample *sm = &e->samples[i];
-        if (!(sm->folds & only_folds) || !(sm->splits & only_splits)) continue;
+        /* ~0u: every sample, also those of --extra-train scenes (in no fold) */
+        if ((only_folds != ~0u && !(sm->folds & only_folds)) ||
+            (only_splits != ~0u && !(sm->splits & only_splits)))
+            continue;
         memcpy(s.feat, sm->x, sizeof(s.feat));
         double c;
         st_event_kind k = st_detect_model_classify(dm, &e->cfg.detect, &s, &c, NULL);
