@@ -520,21 +520,33 @@ static int selected(const eval *e, const clip *c)
     return 1;
 }
 
-/* A random clip of one of the named classes among the selected clips (the
- * caller checked that one exists). Evaluation draws among the scored clips
- * only, so its scenes are the same with or without --extra-train. */
+/* The clips a scene may draw its companion clip from, [*lo, *hi): evaluation
+ * draws among the scored clips only, so its scenes are the same with or
+ * without --extra-train; training draws among all clips, or among the extra
+ * clips alone with --extra-only (a scene with a scored clip would be unused). */
+static void pool(const eval *e, size_t *lo, size_t *hi)
+{
+    *lo = e->collecting && e->extra_only ? e->nscored : 0;
+    *hi = e->collecting ? e->nclips : e->nscored;
+}
+
+/* A random clip of one of the named classes among the selected clips of the
+ * pool (the caller checked with any_selected that one exists). */
 static size_t pick(eval *e, const char **names, int n)
 {
-    size_t lim = e->collecting ? e->nclips : e->nscored;
+    size_t lo, hi;
+    pool(e, &lo, &hi);
     for (;;) {
-        size_t i = rnd(e) % lim;
+        size_t i = lo + rnd(e) % (hi - lo);
         if (class_index(e->clips[i].cls, names, n) >= 0 && selected(e, &e->clips[i])) return i;
     }
 }
 
 static int any_selected(const eval *e, const char **names, int n)
 {
-    for (size_t i = 0; i < e->nclips; i++)
+    size_t lo, hi;
+    pool(e, &lo, &hi);
+    for (size_t i = lo; i < hi; i++)
         if (class_index(e->clips[i].cls, names, n) >= 0 && selected(e, &e->clips[i])) return 1;
     return 0;
 }
