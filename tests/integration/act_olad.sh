@@ -76,9 +76,17 @@ for i in 0 1 2 3; do
     wait_dmx 10 $((16 + i)) "$(rep "$bright" ${lamps[$i]})" ||
         { cat "$TMP/artnet.log"; fail "Art-Net universe $i not at bright-neutral"; }
 done
-# Running, not a zombie waiting for whoever adopted it.
-running() { [ -r /proc/$1/stat ] && [ "$(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1)" != Z ]; }
-running "$orphan" && fail "orphaned watchdog $orphan still runs after takeover"
+# Running, not a zombie waiting for whoever adopted it. The stat file is read
+# once: a process that exits between a test and a read is not running.
+running() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "$(printf '%s' "$st" | sed 's/.*) //' | cut -d' ' -f1)" != Z ]
+}
+# The takeover signals the orphan; allow it a moment to finish exiting.
+end=$((SECONDS + 3))
+while running "$orphan" && [ $SECONDS -lt $end ]; do sleep 0.05; done
+running "$orphan" && fail "orphaned watchdog $orphan still runs 3 s after takeover"
 ok "Art-Net: olad holds bright-neutral on Port-Address 0..3; takeover stopped the orphan"
 
 # Clean stop (SIGTERM): back to the safe scene, then the streams end.
