@@ -34,7 +34,6 @@ typedef struct clip {
     double rms_db;     /* over the active span */
     int split;         /* 0 dev, 1 test */
     int fold;          /* cross-validation fold of its source group */
-    int extra;         /* from --extra-train: training only, never scored, in no fold */
 } clip;
 
 /* One candidate segment of a training scene: its features, its label (class
@@ -48,7 +47,11 @@ typedef struct sample {
 } sample;
 
 #define MAXFOLDS 16
-#define NCLS     ST_DETECT_NCLASS
+/* The fold and split bit of every --extra-train clip: no fold or split is
+ * ever excluded by it, so every model trains on the extra clips' scenes, and
+ * a report of all samples (~0u) includes them. */
+#define EXTRA_BIT (1u << 31)
+#define NCLS      ST_DETECT_NCLASS
 
 /* Detection counts of one evaluation: per positive class and SNR, and false
  * alarms and scene time per negative class and SNR. */
@@ -61,7 +64,8 @@ typedef struct score {
 typedef struct eval {
     clip clips[MAXCLIPS];
     size_t nclips;
-    size_t nscored; /* clips of --corpus, first in clips; the rest are --extra-train's */
+    size_t nscored; /* clips of --corpus, first in clips; the rest are --extra-train's
+                       (training only, never scored; see is_extra) */
     uint64_t rng;
     int split; /* -1 all, 0 dev, 1 test */
     int fold;  /* -1 all, else evaluate only clips of this fold */
@@ -258,7 +262,6 @@ static int load_manifest(eval *e, const char *dir, int extra)
         snprintf(c->file, sizeof(c->file), "%s", col[0]);
         snprintf(c->cls, sizeof(c->cls), "%s", bed ? "bed" : col[1]);
         set_group(c, col[0], col[2], e->nfolds, e->by_clip);
-        c->extra = extra;
         if (snprintf(path, sizeof(path), "%s/%s", dir, col[0]) >= (int)sizeof(path) ||
             load_clip(c, path, extra ? EXTRA_MAX_S : 0)) {
             fprintf(stderr, "audio-eval: %s/MANIFEST.tsv row %d: %s unusable\n", dir, row, col[0]);
@@ -509,12 +512,18 @@ static int class_index(const char *cls, const char **names, int n)
     return -1;
 }
 
+/* A clip of the --extra-train corpus (loaded after the scored ones). */
+static int is_extra(const eval *e, const clip *c)
+{
+    return (size_t)(c - e->clips) >= e->nscored;
+}
+
 /* Clip selection: evaluation uses --split and the fold under test; training
  * (collect) uses every clip and records folds and splits per sample. */
 static int selected(const eval *e, const clip *c)
 {
     if (e->collecting) return 1;
-    if (c->extra) return 0;
+    if (is_extra(e, c)) return 0;
     if (e->split >= 0 && c->split != e->split) return 0;
     if (e->fold >= 0 && c->fold != e->fold) return 0;
     return 1;
@@ -553,9 +562,14 @@ static int any_selected(const eval *e, const char **names, int n)
 
 static void tag_scene(eval *e, const clip *a, const clip *b)
 {
-    /* clips of an --extra-train corpus are in no fold and no split */
-    e->cur_folds = (a->extra ? 0u : 1u << a->fold) | (b && !b->extra ? 1u << b->fold : 0u);
-    e->cur_splits = (a->extra ? 0u : 1u << a->split) | (b && !b->extra ? 1u << b->split : 0u);
+    e->cur_folds =
+        (is_extra(e, a) ? EXTRA_BIT : 1u << a->fold) | (!b               ? 0u
+                                                        : is_extra(e, b) ? EXTRA_BIT
+                                                                         : 1u << b->fold);
+    e->cur_splits =
+        (is_extra(e, a) ? EXTRA_BIT : 1u << a->split) | (!b               ? 0u
+                                                         : is_extra(e, b) ? EXTRA_BIT
+                                                                          : 1u << b->split);
     e->cur_ca = (int)(a - e->clips), e->cur_cb = b ? (int)(b - e->clips) : -1;
 }
 
@@ -1020,10 +1034,7 @@ static void segment_report(const eval *e, const lr_model *m, unsigned only_folds
     s.duration = 1.0;
     for (size_t i = 0; i < e->nsamples; i++) {
         const sample *sm = &e->samples[i];
-        /* ~0u: every sample, also those of --extra-train scenes (in no fold) */
-        if ((only_folds != ~0u && !(sm->folds & only_folds)) ||
-            (only_splits != ~0u && !(sm->splits & only_splits)))
-            continue;
+        if (!(sm->folds & only_folds) || !(sm->splits & only_splits)) continue;
         memcpy(s.feat, sm->x, sizeof(s.feat));
         double c;
         st_event_kind k = st_detect_model_classify(dm, &e->cfg.detect, &s, &c, NULL);
@@ -1266,7 +1277,8 @@ static void learning_curve(eval *e, lr_model *models, int reps, const double *th
                     int ng = 0;
                     for (size_t i = 0; i < e->nclips; i++) {
                         const clip *cl = &e->clips[i];
-                        if (cl->extra || cl->fold == k || strcmp(cl->cls, pos_classes[c])) continue;
+                        if (is_extra(e, cl) || cl->fold == k || strcmp(cl->cls, pos_classes[c]))
+                            continue;
                         int seen = 0;
                         for (int q = 0; q < ng; q++) seen |= order[q] == gid[i];
                         if (!seen) order[ng++] = gid[i];
@@ -1280,7 +1292,8 @@ static void learning_curve(eval *e, lr_model *models, int reps, const double *th
                     kept_groups[c] += keep < ng ? keep : ng, all_groups[c] += ng;
                     for (size_t i = 0; i < e->nclips; i++) {
                         const clip *cl = &e->clips[i];
-                        if (cl->extra || cl->fold == k || strcmp(cl->cls, pos_classes[c])) continue;
+                        if (is_extra(e, cl) || cl->fold == k || strcmp(cl->cls, pos_classes[c]))
+                            continue;
                         int kept = 0;
                         for (int q = 0; q < keep && q < ng; q++) kept |= order[q] == gid[i];
                         drop[k][i] = !kept;
@@ -1542,7 +1555,7 @@ int main(int argc, char **argv)
     }
     e.rng = seed;
     if (load_manifest(&e, dir, 0)) return 1;
-    size_t nscored = e.nscored = e.nclips;
+    e.nscored = e.nclips;
     if (extra_dir && load_manifest(&e, extra_dir, 1)) return 1;
     size_t nbed = 0;
     for (size_t i = 0; i < e.nclips; i++) nbed += !strcmp(e.clips[i].cls, "bed");
@@ -1560,14 +1573,14 @@ int main(int argc, char **argv)
     printf(", negative scenes per clip and SNR %d\n", e.neg_reps);
     if (extra_dir) {
         size_t per[NPOS + NNEG] = {0};
-        for (size_t i = nscored; i < e.nclips; i++) {
+        for (size_t i = e.nscored; i < e.nclips; i++) {
             int k = class_index(e.clips[i].cls, pos_classes, NPOS);
             if (k < 0) k = NPOS + class_index(e.clips[i].cls, neg_classes, NNEG);
             per[k]++;
         }
         printf("# extra training corpus %s: %zu clips (shout %zu, scream %zu, glass %zu, bang %zu, "
                "speech %zu, laughter_cheer %zu, music %zu, traffic_horn_siren %zu)%s\n",
-               extra_dir, e.nclips - nscored, per[0], per[1], per[2], per[3], per[4], per[5],
+               extra_dir, e.nclips - e.nscored, per[0], per[1], per[2], per[3], per[4], per[5],
                per[6], per[7], e.extra_only ? "; models trained on it alone" : "");
     }
     /* --extra-only: every model leaves out the scenes of the scored corpus' clips */
@@ -1577,7 +1590,7 @@ int main(int argc, char **argv)
             perror("audio-eval");
             return 1;
         }
-        for (size_t i = 0; i < nscored; i++) only_extra[i] = 1;
+        for (size_t i = 0; i < e.nscored; i++) only_extra[i] = 1;
     }
     int rc = 0;
     if (mode == M_RULES) {
