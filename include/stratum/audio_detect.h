@@ -55,7 +55,7 @@ typedef struct st_audio_event {
 
 /* Number of entries of the per-segment feature vector (st_detect_segment.feat)
  * that the trained classifier sees; st_detect_feature_name names them. */
-#define ST_DETECT_NFEAT 42
+#define ST_DETECT_NFEAT 72
 
 /* Per-segment summary, exposed for evaluation, training and docs (plain data). */
 typedef struct st_detect_segment {
@@ -63,6 +63,8 @@ typedef struct st_detect_segment {
     double peak_prominence_db, attack_db, decay_db;
     double voiced_frac, voiced_run_s, median_f0, pitch_stability;
     double hf_ratio_db, centroid_hz, flatness;
+    double rise_s;  /* onset to loudest frame */
+    size_t n_peaks; /* level peaks (6 dB hysteresis) from the onset */
     double feat[ST_DETECT_NFEAT]; /* statistics over the segment's frames, see docs/audio.md */
 } st_detect_segment;
 

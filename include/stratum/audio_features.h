@@ -11,6 +11,8 @@
 #define ST_FEAT_HI_HZ     7000.0
 #define ST_FEAT_SUBBLOCKS 8 /* onset sub-blocks per frame (4 ms each) */
 #define ST_FEAT_NOCT      7 /* octave bands of the spectral envelope, 62.5 Hz to 7 kHz */
+#define ST_FEAT_NMEL      24 /* mel bands of the cepstrum, 62.5 Hz to 7 kHz */
+#define ST_FEAT_NCEP      12 /* mel cepstral coefficients c1..c12 (c0, the level, left out) */
 
 /* Features of one frame (about 32 ms). Plain data. */
 typedef struct st_frame_features {
@@ -28,6 +30,11 @@ typedef struct st_frame_features {
      * 2-4 kHz and 4-7 kHz relative to the total of the analysis band, dB
      * (floored at -60) */
     double oct_db[ST_FEAT_NOCT];
+    /* mel-frequency cepstral coefficients c1..c12 of the spectrum relative to
+     * its total (dB units; DCT-II of 24 triangular mel bands' log powers,
+     * Davis & Mermelstein 1980): the smoothed spectral envelope (formants,
+     * timbre), independent of the level */
+    double cep[ST_FEAT_NCEP];
 } st_frame_features;
 
 typedef struct st_features st_features; /* opaque: FFT plan, window and history */

@@ -22,7 +22,8 @@ enum {
     FQ_VOICING, /* 0 for unvoiced frames */
     FQ_PROM,    /* level above the background, dB */
     FQ_ONSET,
-    FQ_N
+    FQ_CEP, /* mel cepstrum c1..c12 */
+    FQ_N = FQ_CEP + ST_FEAT_NCEP
 };
 
 /* The parameter table drives defaults, parsing, ranges and listing. */
@@ -105,6 +106,12 @@ struct st_detect {
     double oct_s[ST_FEAT_NOCT];             /* power-weighted octave envelope */
     double oct_bg[ST_FEAT_NOCT];            /* background level per octave, dB */
     double oct_p[ST_FEAT_NOCT];             /* power-weighted octave prominence */
+    /* dynamics: voiced runs, F0 jitter and trend, centroid trend, background at the open */
+    size_t nruns;
+    double jit_s;                              /* sum of |F0 step| over voiced pairs, semitones */
+    double vt_s, vt_ss, vty_s;                 /* frame index (and by log2 F0) over voiced frames */
+    double cw_t, cw_tt, cw_c, cw_tc;           /* power-weighted frame index, log2 centroid */
+    double bg_open;
     const st_detect_model *model;           /* borrowed, NULL for the rules */
     float lev[MAXF];
     float f0[MAXF];
@@ -269,6 +276,27 @@ static void segment_features(const st_detect *d, st_detect_segment *s)
         x[28 + o] = d->q_w > 0 ? d->oct_s[o] / d->q_w : -60.0;
         x[35 + o] = d->q_w > 0 ? d->oct_p[o] / d->q_w : 0.0;
     }
+    /* dynamics: syllable-like structure (laughter is a train of short voiced
+     * bursts; a scream one held vowel), pitch movement, spectral trend */
+    double dur = s->duration > 0.1 ? s->duration : 0.1;
+    x[42] = (double)d->nruns / dur;
+    x[43] = (double)s->n_peaks / dur;
+    double vn = (double)nv, vvar = nv ? d->vt_ss / vn - (d->vt_s / vn) * (d->vt_s / vn) : 0.0;
+    double vcov = nv ? d->vty_s / vn - (d->vt_s / vn) * lf0 : 0.0;
+    x[44] = vvar > 0.25 ? 12.0 * vcov / vvar / d->T : 0.0; /* semitones per second */
+    x[45] = d->npairs ? d->jit_s / (double)d->npairs : 0.0;
+    x[46] = s->rise_s;
+    double cw = d->q_w, ct = cw > 0 ? d->cw_t / cw : 0.0, cc = cw > 0 ? d->cw_c / cw : 0.0;
+    double cvar = cw > 0 ? d->cw_tt / cw - ct * ct : 0.0;
+    double ccov = cw > 0 ? d->cw_tc / cw - ct * cc : 0.0;
+    x[47] = cvar > 0.25 ? ccov / cvar / d->T : 0.0; /* octaves per second */
+    for (int i = 0; i < ST_FEAT_NCEP; i++) {
+        x[48 + i] = mean[FQ_CEP + i];
+        x[48 + ST_FEAT_NCEP + i] = sd[FQ_CEP + i];
+    }
+    /* a guard for degenerate sums (huge weights): features stay finite */
+    for (int j = 42; j < ST_DETECT_NFEAT; j++)
+        if (!isfinite(x[j])) x[j] = 0.0;
 }
 
 static const char *const feat_names[] = {
@@ -280,7 +308,12 @@ static const char *const feat_names[] = {
     "level_sd_db",    "onset_max_db",       "active_frac",     "oct_62_db",       "oct_125_db",
     "oct_250_db",     "oct_500_db",         "oct_1k_db",       "oct_2k_db",       "oct_4k_db",
     "oct_62_prom_db", "oct_125_prom_db",    "oct_250_prom_db", "oct_500_prom_db", "oct_1k_prom_db",
-    "oct_2k_prom_db", "oct_4k_prom_db",
+    "oct_2k_prom_db", "oct_4k_prom_db",  "voiced_runs_per_s", "level_peaks_per_s", "f0_slope_st_s",
+    "f0_jitter_st",   "rise_s",           "centroid_slope_oct_s",
+    "cep1_mean", "cep2_mean", "cep3_mean", "cep4_mean", "cep5_mean", "cep6_mean",
+    "cep7_mean", "cep8_mean", "cep9_mean", "cep10_mean", "cep11_mean", "cep12_mean",
+    "cep1_sd", "cep2_sd", "cep3_sd", "cep4_sd", "cep5_sd", "cep6_sd",
+    "cep7_sd", "cep8_sd", "cep9_sd", "cep10_sd", "cep11_sd", "cep12_sd",
 };
 _Static_assert(sizeof(feat_names) / sizeof(feat_names[0]) == ST_DETECT_NFEAT,
                "one name per feature");
@@ -288,6 +321,29 @@ _Static_assert(sizeof(feat_names) / sizeof(feat_names[0]) == ST_DETECT_NFEAT,
 const char *st_detect_feature_name(size_t i)
 {
     return i < ST_DETECT_NFEAT ? feat_names[i] : NULL;
+}
+
+/* Level peaks of frames lev[first..n): a peak is a rise of PEAK_DB over the
+ * lowest level since the previous peak (starting from the background), and
+ * it ends when the level falls PEAK_DB below its top (hysteresis, so the
+ * ripple of one sustained sound is one peak). */
+#define PEAK_DB 6.0f
+static size_t count_peaks(const float *lev, size_t first, size_t n, double bg)
+{
+    size_t peaks = 0;
+    int in_peak = 0;
+    float lo = (float)bg, hi = 0.0f;
+    for (size_t i = first; i < n; i++) {
+        float l = lev[i];
+        if (in_peak) {
+            if (l > hi) hi = l;
+            if (l <= hi - PEAK_DB) in_peak = 0, lo = l;
+        } else {
+            if (l < lo) lo = l;
+            if (l >= lo + PEAK_DB) in_peak = 1, hi = l, peaks++;
+        }
+    }
+    return peaks;
 }
 
 static void close_segment(st_detect *d, st_detect_segment *seg, int *closed)
@@ -321,6 +377,8 @@ static void close_segment(st_detect *d, st_detect_segment *seg, int *closed)
         cnt++;
     }
     s.decay_db = nl ? d->lev[ipk] - sum / (double)cnt : 0.0;
+    s.rise_s = ipk > first ? (double)(ipk - first) * d->T : 0.0;
+    s.n_peaks = count_peaks(d->lev, first, nl, d->bg_open);
     s.voiced_frac = d->nactive ? (double)d->nvoiced / (double)d->nactive : 0.0;
     s.voiced_run_s = (double)d->maxrun * d->T;
     if (d->nf0) {
@@ -382,6 +440,10 @@ void st_detect_push(st_detect *d, const st_frame_features *f, double t, st_detec
             for (int j = 0; j < FQ_N; j++) d->q_s[j] = d->q_ss[j] = 0, d->q_max[j] = -1e300;
             d->lf0_s = d->lf0_ss = 0, d->lf0_min = 1e300, d->lf0_max = -1e300;
             for (int o = 0; o < ST_FEAT_NOCT; o++) d->oct_s[o] = d->oct_p[o] = 0;
+            d->nruns = 0;
+            d->jit_s = d->vt_s = d->vt_ss = d->vty_s = 0;
+            d->cw_t = d->cw_tt = d->cw_c = d->cw_tc = 0;
+            d->bg_open = d->bg;
         }
         d->last_active = t;
         d->nactive++;
@@ -402,7 +464,11 @@ void st_detect_push(st_detect *d, const st_frame_features *f, double t, st_detec
         q[FQ_VOICING] = voiced ? f->voicing : 0.0;
         q[FQ_PROM] = prom;
         q[FQ_ONSET] = f->onset_db;
+        for (int i = 0; i < ST_FEAT_NCEP; i++) q[FQ_CEP + i] = f->cep[i];
         d->q_w += w;
+        double ti = (double)d->nf; /* frame index in the segment */
+        d->cw_t += w * ti, d->cw_tt += w * ti * ti;
+        d->cw_c += w * q[FQ_CENTROID], d->cw_tc += w * ti * q[FQ_CENTROID];
         for (int o = 0; o < ST_FEAT_NOCT; o++) {
             d->oct_s[o] += w * f->oct_db[o];
             d->oct_p[o] += w * (L + f->oct_db[o] - d->oct_bg[o]);
@@ -417,7 +483,9 @@ void st_detect_push(st_detect *d, const st_frame_features *f, double t, st_detec
             d->lf0_s += l2, d->lf0_ss += l2 * l2;
             if (l2 < d->lf0_min) d->lf0_min = l2;
             if (l2 > d->lf0_max) d->lf0_max = l2;
+            d->vt_s += ti, d->vt_ss += ti * ti, d->vty_s += ti * l2;
             d->nvoiced++;
+            if (!d->run) d->nruns++;
             d->run++;
             if (d->run > d->maxrun) d->maxrun = d->run;
             if (d->nf0 < MAXF) d->f0[d->nf0++] = (float)f->f0_hz;
@@ -425,6 +493,7 @@ void st_detect_push(st_detect *d, const st_frame_features *f, double t, st_detec
                 d->npairs++;
                 /* steady: within 0.5 % (under 9 cents) of the previous frame */
                 if (fabs(log(f->f0_hz / d->prev_f0)) < 0.005) d->nsteady++;
+                d->jit_s += 12.0 * fabs(log2(f->f0_hz / d->prev_f0));
             }
             d->prev_f0 = f->f0_hz;
         } else {

@@ -22,6 +22,9 @@ struct st_features {
     kiss_fftr_cfg cfg;
     float *win, *buf, *mag, *pow, *prev, *yin;
     unsigned char *koct; /* octave band of each bin */
+    unsigned char *kmel; /* mel edge index j of each bin: between band edges j and j+1 */
+    float *kmw;          /* rising weight of the bin in band j (1 - it in band j - 1) */
+    float dct[ST_FEAT_NCEP][ST_FEAT_NMEL];
     kiss_fft_cpx *spec;
     double hist[ONSET_HIST]; /* previous 4 ms block energies */
     int have_prev;
@@ -31,7 +34,8 @@ void st_features_free(st_features *f)
 {
     if (!f) return;
     kiss_fftr_free(f->cfg);
-    free(f->win), free(f->buf), free(f->mag), free(f->pow), free(f->koct), free(f->prev),
+    free(f->win), free(f->buf), free(f->mag), free(f->pow), free(f->koct), free(f->kmel),
+        free(f->kmw), free(f->prev),
         free(f->yin), free(f->spec);
     free(f);
 }
@@ -65,16 +69,33 @@ st_features *st_features_new(double fa, double fp)
     f->mag = calloc(f->nbins, sizeof(float));
     f->pow = calloc(f->nbins, sizeof(float));
     f->koct = calloc(f->nbins, 1);
+    f->kmel = calloc(f->nbins, 1);
+    f->kmw = calloc(f->nbins, sizeof(float));
     f->prev = calloc(f->nbins, sizeof(float));
     f->yin = calloc(f->tau_max + 2, sizeof(float));
     f->spec = calloc(f->nbins, sizeof(kiss_fft_cpx));
-    if (!f->cfg || !f->win || !f->buf || !f->mag || !f->pow || !f->koct || !f->prev || !f->yin ||
+    if (!f->cfg || !f->win || !f->buf || !f->mag || !f->pow || !f->koct || !f->kmel || !f->kmw || !f->prev || !f->yin ||
         !f->spec)
         goto fail;
     for (size_t k = f->klo; k <= f->khi; k++) {
         int o = (int)floor(log2((double)k * df / ST_FEAT_LO_HZ));
         f->koct[k] = (unsigned char)(o < 0 ? 0 : (o >= ST_FEAT_NOCT ? ST_FEAT_NOCT - 1 : o));
     }
+    /* mel scale 2595 log10(1 + f / 700) (O'Shaughnessy 1987); NMEL triangles
+     * with equally spaced edges from the analysis band's low to high end */
+    double mlo = 2595.0 * log10(1.0 + ST_FEAT_LO_HZ / 700.0), mhi = 2595.0 * log10(1.0 + hi / 700.0);
+    double mstep = (mhi - mlo) / (ST_FEAT_NMEL + 1);
+    for (size_t k = f->klo; k <= f->khi; k++) {
+        double u = (2595.0 * log10(1.0 + (double)k * df / 700.0) - mlo) / mstep;
+        int j = (int)floor(u);
+        if (j < 0) j = 0, u = 0;
+        if (j > ST_FEAT_NMEL) j = ST_FEAT_NMEL, u = j;
+        f->kmel[k] = (unsigned char)j;
+        f->kmw[k] = (float)(u - j);
+    }
+    for (int i = 0; i < ST_FEAT_NCEP; i++)
+        for (int b = 0; b < ST_FEAT_NMEL; b++)
+            f->dct[i][b] = (float)cos(M_PI * (i + 1) * (b + 0.5) / ST_FEAT_NMEL);
     for (size_t i = 0; i < f->n; i++) /* periodic Hann window */
         f->win[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)f->n));
     return f;
@@ -230,6 +251,22 @@ int st_features_compute(st_features *f, const float *xa, const float *xp, st_fra
     for (int o = 0; o < ST_FEAT_NOCT; o++) {
         double r = sp > 1e-20 ? 10.0 * log10(oct[o] / sp + 1e-6) : -60.0;
         out->oct_db[o] = r > -60.0 ? r : -60.0;
+    }
+    /* mel bands: bin k rises into band j (edge j is band j's lower edge) and
+     * falls out of band j - 1 */
+    double mel[ST_FEAT_NMEL + 1] = {0};
+    for (size_t k = f->klo; k <= f->khi; k++) {
+        size_t j = f->kmel[k];
+        double p = f->pow[k], w = f->kmw[k];
+        mel[j] += w * p;
+        if (j) mel[j - 1] += (1.0 - w) * p;
+    }
+    for (int b = 0; b < ST_FEAT_NMEL; b++)
+        mel[b] = sp > 1e-20 ? 10.0 * log10(mel[b] / sp + 1e-6) : -60.0;
+    for (int i = 0; i < ST_FEAT_NCEP; i++) {
+        double c = 0.0;
+        for (int b = 0; b < ST_FEAT_NMEL; b++) c += f->dct[i][b] * mel[b];
+        out->cep[i] = c * (2.0 / ST_FEAT_NMEL);
     }
     if (sp > 1e-20) {
         out->centroid_hz = sfk / sp;

@@ -288,6 +288,44 @@ static void test_model_in_detector(void)
     st_detect_model_free(m);
 }
 
+/* The dynamics features (42-47) from known frames: five voiced bursts of
+ * four frames, each 2 dB louder than the last, with quieter unvoiced frames
+ * between them and an F0 rising 10 semitones per second throughout. */
+static void test_dynamics_features(void)
+{
+    st_detect_params p;
+    st_detect_params_default(&p);
+    const double T = 0.032, slope = 10.0;
+    st_detect *d = st_detect_new(&p, T);
+    st_detect_segment seg, got;
+    int closed = 0, nseg = 0;
+    memset(&got, 0, sizeof(got));
+    for (int i = 0; i < 200; i++) {
+        st_frame_features f = frame(-50, 0);
+        int k = i - 100; /* burst frames 0-3, 7-10, ... */
+        if (k >= 0 && k < 35) {
+            f.level_db = -40;
+            if (k % 7 < 4) {
+                f.level_db = -28 + 2 * (k / 7);
+                f.f0_hz = 300.0 * pow(2.0, slope * k * T / 12.0), f.voicing = 0.95;
+            }
+        }
+        st_detect_push(d, &f, (i + 1) * T, &seg, &closed);
+        if (closed) got = seg, nseg++;
+    }
+    st_detect_flush(d, &seg, &closed);
+    if (closed) got = seg, nseg++;
+    CHECK_EQ_INT(nseg, 1);
+    CHECK_EQ_INT((int)got.n_peaks, 5);
+    CHECK_NEAR(got.feat[42], 5.0 / got.duration, 1e-9); /* voiced_runs_per_s */
+    CHECK_NEAR(got.feat[43], 5.0 / got.duration, 1e-9); /* level_peaks_per_s */
+    CHECK_NEAR(got.feat[44], slope, 1e-6);              /* f0_slope_st_s */
+    CHECK_NEAR(got.feat[45], slope * T, 1e-9);          /* f0_jitter_st: one step a frame */
+    CHECK_NEAR(got.feat[46], 28 * T, 1e-9);             /* rise_s: to the last burst */
+    CHECK_NEAR(got.feat[47], 0.0, 1e-9);                /* centroid_slope_oct_s: constant */
+    st_detect_free(d);
+}
+
 /* Mutated model texts (bytes flipped, lines cut, trees with bad links) must
  * parse into a model or fail with a message, never crash (ASan/UBSan builds
  * check the memory side). A parsed model must classify to a finite result. */
@@ -394,6 +432,7 @@ int main(void)
     RUN(test_model_mutations);
     RUN(test_model_parse_errors);
     RUN(test_model_in_detector);
+    RUN(test_dynamics_features);
     RUN(test_rules);
     RUN(test_params);
     RUN(test_segments_and_merge);

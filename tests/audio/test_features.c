@@ -92,6 +92,33 @@ static void test_onset(void)
     st_features_free(f);
 }
 
+/* Mel cepstrum: the spectral envelope's shape, not its level. A low tone
+ * tilts the envelope down (c1 > 0), a high one up (c1 < 0); a gain of 40 dB
+ * leaves every coefficient where it was; silence gives a flat envelope. */
+static void test_cepstrum(void)
+{
+    double fa = 16000;
+    st_features *f = st_features_new(fa, 4000);
+    float xa[2048], xp[2048];
+    st_frame_features lo, lo_quiet, hi;
+    frames(f, fa, 4000, 300, 3, 0.3f, 0, xa, xp, 1.0);
+    st_features_compute(f, xa, xp, &lo);
+    frames(f, fa, 4000, 300, 3, 0.003f, 0, xa, xp, 1.0);
+    st_features_compute(f, xa, xp, &lo_quiet);
+    frames(f, fa, 4000, 4000, 1, 0.3f, 0, xa, xp, 1.0);
+    st_features_compute(f, xa, xp, &hi);
+    CHECK(lo.cep[0] > 5.0);
+    CHECK(hi.cep[0] < -5.0);
+    for (int i = 0; i < ST_FEAT_NCEP; i++) {
+        CHECK(isfinite(lo.cep[i]) && isfinite(hi.cep[i]));
+        CHECK_NEAR(lo.cep[i], lo_quiet.cep[i], 0.05);
+    }
+    static float z[2048];
+    st_features_compute(f, z, z, &lo);
+    for (int i = 0; i < ST_FEAT_NCEP; i++) CHECK_NEAR(lo.cep[i], 0.0, 1e-3);
+    st_features_free(f);
+}
+
 static void test_silence_and_bad_args(void)
 {
     st_features *f = st_features_new(48000, 6000);
@@ -113,6 +140,7 @@ int main(void)
     RUN(test_pitch);
     RUN(test_spectral);
     RUN(test_onset);
+    RUN(test_cepstrum);
     RUN(test_silence_and_bad_args);
     return TEST_END("audio/features");
 }
