@@ -94,6 +94,7 @@ typedef struct eval {
     int min_leaf;     /* fewest training segments in a leaf */
     double shrink;    /* boosting shrinkage */
     double subsample; /* share of the training segments each tree is fitted on (1: all) */
+    unsigned char feat_off[ST_DETECT_NFEAT]; /* --without: features the models never see */
     st_analyser_config cfg;
     score sc; /* scoring */
     const char *cur_label;
@@ -917,7 +918,9 @@ static size_t lr_train(const eval *e, lr_model *m, unsigned excl_folds, unsigned
         const sample *s = &e->samples[i];
         if (!use_sample(s, excl_folds, excl_splits, drop)) continue;
         z[r * P] = 1.0;
-        for (size_t j = 0; j < F; j++) z[r * P + 1 + j] = (s->x[j] - m->mean[j]) / m->scale[j];
+        /* a feature left out (--without) is a constant 0: no split, no weight */
+        for (size_t j = 0; j < F; j++)
+            z[r * P + 1 + j] = e->feat_off[j] ? 0.0 : (s->x[j] - m->mean[j]) / m->scale[j];
         lab[r] = s->label;
         wsum += cw[s->label];
         r++;
@@ -1378,7 +1381,7 @@ static void usage(FILE *o)
             "                  [--cv K | --holdout | --model FILE [--split all|dev|test] |\n"
             "                   --rules [--split all|dev|test] | --train OUT [--split ...]]\n"
             "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
-            "                  [--balance B] [--subsample F]\n"
+            "                  [--balance B] [--subsample F] [--without NAME,PREFIX*,...]\n"
             "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0..3]\n"
             "                  [--group-by source|clip] [--extra-train DIR [--extra-only]]\n"
             "                  [--sweep | --thresholds P1,P2,... | --learning-curve [--draws R]]\n"
@@ -1401,7 +1404,29 @@ static void usage(FILE *o)
             "--extra-train DIR adds the event and negative clips of a second corpus (same\n"
             "layout; scripts/fetch-train-audio builds one from Debian packages) to every\n"
             "model's training scenes; they are never scored. --extra-only trains on those\n"
-            "alone, so every clip of --corpus is scored by a model that never saw it.\n");
+            "alone, so every clip of --corpus is scored by a model that never saw it.\n"
+            "--without leaves features out of every model (names as in docs/audio.md; a\n"
+            "trailing * matches a prefix, e.g. cep*): an ablation.\n");
+}
+
+/* --without: mark the features named in a comma list (NAME or PREFIX*). */
+static int feature_mask(const char *list, unsigned char *off)
+{
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        size_t len = strlen(t), hits = 0;
+        int prefix = len > 1 && t[len - 1] == '*';
+        for (size_t j = 0; j < ST_DETECT_NFEAT; j++) {
+            const char *name = st_detect_feature_name(j);
+            if (prefix ? !strncmp(name, t, len - 1) : !strcmp(name, t)) off[j] = 1, hits++;
+        }
+        if (!hits) {
+            fprintf(stderr, "audio-eval: --without: no feature is named '%s'\n", t);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static double parse_num(const char *opt, const char *v, double lo, double hi)
@@ -1420,7 +1445,7 @@ int main(int argc, char **argv)
 {
     static eval e;
     const char *corpus = "../shared/data/audio", *model_path = NULL, *train_out = NULL,
-               *extra_dir = NULL;
+               *extra_dir = NULL, *without = NULL;
     unsigned long long seed = 20240601;
     enum { M_CV, M_HOLDOUT, M_MODEL, M_RULES, M_TRAIN } mode = M_CV;
     static const double default_thr[] = {0.3,  0.4,  0.5,  0.6,   0.7,  0.8,   0.9,
@@ -1514,6 +1539,9 @@ int main(int argc, char **argv)
             e.depth = (int)parse_num(o, argv[++i], 1, 5);
         } else if (!strcmp(o, "--shrink") && v) {
             e.shrink = parse_num(o, argv[++i], 0.001, 1);
+        } else if (!strcmp(o, "--without") && v) {
+            without = argv[++i];
+            if (feature_mask(without, e.feat_off) < 0) return 2;
         } else if (!strcmp(o, "--subsample") && v) {
             e.subsample = parse_num(o, argv[++i], 0.05, 1);
         } else if (!strcmp(o, "--balance") && v) {
@@ -1629,13 +1657,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "audio-eval: %s: %s\n", train_out, strerror(errno));
                 return 1;
             }
-            char how[128];
-            snprintf(how, sizeof(how), "--train (seed %llu, split %s%s)", seed,
+            char how[1280];
+            snprintf(how, sizeof(how), "--train (seed %llu, split %s%s%s%s)", seed,
                      e.split < 0 ? "all"
                      : e.split   ? "test"
                                  : "dev",
                      extra_dir ? (e.extra_only ? ", --extra-train only" : ", with --extra-train")
-                               : "");
+                               : "",
+                     without ? ", --without " : "", without ? without : "");
             lr_write(&e, &m, f, how, n);
             if (fclose(f)) {
                 fprintf(stderr, "audio-eval: %s: write error\n", train_out);

@@ -84,6 +84,15 @@ has 'extra-train only' "$TMP/m.txt" || fail "model file does not say how it was 
     fail "a model trained on the extra corpus alone does not score"
 ok "--extra-only trains on the extra corpus alone (cross-validation and --train)"
 
+"$EVAL" --corpus "$A" --train "$TMP/w.txt" --trees 10 --without 'cep*,rise_s' >/dev/null
+has -- '--without cep\*,rise_s' "$TMP/w.txt" || fail "model file does not name --without"
+# node lines: "node FEATURE ..."; rise_s is feature 46, the cepstra 48-71
+awk '$1 == "node" && ($2 == 46 || $2 >= 48) { bad = 1 } END { exit bad }' "$TMP/w.txt" ||
+    fail "a tree splits on a feature left out with --without"
+awk '$1 == "node" && $2 >= 0 { n++ } END { exit !(n > 0) }' "$TMP/w.txt" ||
+    fail "the --without model has no splits at all"
+ok "--without leaves the named features out of the trained model"
+
 expect_fail() { # RC PATTERN ARGS...: the run fails with RC and says PATTERN
     local want=$1 pat=$2 rc err
     shift 2
@@ -91,6 +100,7 @@ expect_fail() { # RC PATTERN ARGS...: the run fails with RC and says PATTERN
     [ "$rc" -eq "$want" ] && printf '%s' "$err" | has -- "$pat" || fail "$*: rc $rc, '$err'"
 }
 expect_fail 2 'needs --extra-train' --corpus "$A" --extra-only
+expect_fail 2 "no feature is named 'cep_x'" --corpus "$A" --without rise_s,cep_x
 expect_fail 2 'use it with --cv' --corpus "$A" --extra-train "$B" --rules
 expect_fail 1 "$TMP/none/MANIFEST.tsv" --corpus "$A" --extra-train "$TMP/none"
 mkdir -p "$TMP/c" && cp "$B/MANIFEST.tsv" "$TMP/c/"
