@@ -63,8 +63,8 @@ typedef struct st_detect_segment {
     double peak_prominence_db, attack_db, decay_db;
     double voiced_frac, voiced_run_s, median_f0, pitch_stability;
     double hf_ratio_db, centroid_hz, flatness;
-    double rise_s;  /* onset to loudest frame */
-    size_t n_peaks; /* level peaks (6 dB hysteresis) from the onset */
+    double rise_s;                /* onset to loudest frame */
+    size_t n_peaks;               /* level peaks (6 dB hysteresis) from the onset */
     double feat[ST_DETECT_NFEAT]; /* statistics over the segment's frames, see docs/audio.md */
 } st_detect_segment;
 

@@ -9,8 +9,8 @@
  * 0.45 of the analysis rate) so that they do not depend on the input rate. */
 #define ST_FEAT_LO_HZ     62.5
 #define ST_FEAT_HI_HZ     7000.0
-#define ST_FEAT_SUBBLOCKS 8 /* onset sub-blocks per frame (4 ms each) */
-#define ST_FEAT_NOCT      7 /* octave bands of the spectral envelope, 62.5 Hz to 7 kHz */
+#define ST_FEAT_SUBBLOCKS 8  /* onset sub-blocks per frame (4 ms each) */
+#define ST_FEAT_NOCT      7  /* octave bands of the spectral envelope, 62.5 Hz to 7 kHz */
 #define ST_FEAT_NMEL      24 /* mel bands of the cepstrum, 62.5 Hz to 7 kHz */
 #define ST_FEAT_NCEP      12 /* mel cepstral coefficients c1..c12 (c0, the level, left out) */
 

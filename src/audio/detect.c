@@ -106,13 +106,13 @@ struct st_detect {
     double oct_s[ST_FEAT_NOCT];             /* power-weighted octave envelope */
     double oct_bg[ST_FEAT_NOCT];            /* background level per octave, dB */
     double oct_p[ST_FEAT_NOCT];             /* power-weighted octave prominence */
-    /* dynamics: voiced runs, F0 jitter and trend, centroid trend, background at the open */
-    size_t nruns;
-    double jit_s;                              /* sum of |F0 step| over voiced pairs, semitones */
-    double vt_s, vt_ss, vty_s;                 /* frame index (and by log2 F0) over voiced frames */
-    double cw_t, cw_tt, cw_c, cw_tc;           /* power-weighted frame index, log2 centroid */
-    double bg_open;
-    const st_detect_model *model;           /* borrowed, NULL for the rules */
+    /* dynamics (features 42-47) */
+    size_t nruns;                    /* voiced runs */
+    double jit_s;                    /* sum of |F0 step| over voiced pairs, semitones */
+    double vt_s, vt_ss, vty_s;       /* sums of t, t^2, t log2 F0 over voiced frames (t: index) */
+    double cw_t, cw_tt, cw_c, cw_tc; /* the same power-weighted, with log2 centroid */
+    double bg_open;                  /* background level when the segment opened */
+    const st_detect_model *model;    /* borrowed, NULL for the rules */
     float lev[MAXF];
     float f0[MAXF];
     size_t nf0;
@@ -299,22 +299,29 @@ static void segment_features(const st_detect *d, st_detect_segment *s)
         if (!isfinite(x[j])) x[j] = 0.0;
 }
 
+/* Feature names, four a row (docs/audio.md has their meaning). */
+/* clang-format off */
 static const char *const feat_names[] = {
-    "log_duration",   "peak_prominence_db", "attack_db",       "decay_db",        "voiced_frac",
-    "voiced_run_s",   "f0_log2_100hz",      "f0_spread_st",    "f0_range_st",     "pitch_stability",
-    "hf_mean_db",     "hf_sd_db",           "hf_max_db",       "centroid_mean",   "centroid_sd",
-    "centroid_max",   "flatness_mean",      "flatness_max",    "flux_mean",       "flux_max",
-    "rolloff_mean",   "rolloff_sd",         "harm_mean",       "harm_max",        "voicing_mean",
-    "level_sd_db",    "onset_max_db",       "active_frac",     "oct_62_db",       "oct_125_db",
-    "oct_250_db",     "oct_500_db",         "oct_1k_db",       "oct_2k_db",       "oct_4k_db",
-    "oct_62_prom_db", "oct_125_prom_db",    "oct_250_prom_db", "oct_500_prom_db", "oct_1k_prom_db",
-    "oct_2k_prom_db", "oct_4k_prom_db",  "voiced_runs_per_s", "level_peaks_per_s", "f0_slope_st_s",
-    "f0_jitter_st",   "rise_s",           "centroid_slope_oct_s",
-    "cep1_mean", "cep2_mean", "cep3_mean", "cep4_mean", "cep5_mean", "cep6_mean",
-    "cep7_mean", "cep8_mean", "cep9_mean", "cep10_mean", "cep11_mean", "cep12_mean",
-    "cep1_sd", "cep2_sd", "cep3_sd", "cep4_sd", "cep5_sd", "cep6_sd",
-    "cep7_sd", "cep8_sd", "cep9_sd", "cep10_sd", "cep11_sd", "cep12_sd",
+    "log_duration",        "peak_prominence_db",  "attack_db",           "decay_db",
+    "voiced_frac",         "voiced_run_s",        "f0_log2_100hz",       "f0_spread_st",
+    "f0_range_st",         "pitch_stability",     "hf_mean_db",          "hf_sd_db",
+    "hf_max_db",           "centroid_mean",       "centroid_sd",         "centroid_max",
+    "flatness_mean",       "flatness_max",        "flux_mean",           "flux_max",
+    "rolloff_mean",        "rolloff_sd",          "harm_mean",           "harm_max",
+    "voicing_mean",        "level_sd_db",         "onset_max_db",        "active_frac",
+    "oct_62_db",           "oct_125_db",          "oct_250_db",          "oct_500_db",
+    "oct_1k_db",           "oct_2k_db",           "oct_4k_db",           "oct_62_prom_db",
+    "oct_125_prom_db",     "oct_250_prom_db",     "oct_500_prom_db",     "oct_1k_prom_db",
+    "oct_2k_prom_db",      "oct_4k_prom_db",      "voiced_runs_per_s",   "level_peaks_per_s",
+    "f0_slope_st_s",       "f0_jitter_st",        "rise_s",              "centroid_slope_oct_s",
+    "cep1_mean",           "cep2_mean",           "cep3_mean",           "cep4_mean",
+    "cep5_mean",           "cep6_mean",           "cep7_mean",           "cep8_mean",
+    "cep9_mean",           "cep10_mean",          "cep11_mean",          "cep12_mean",
+    "cep1_sd",             "cep2_sd",             "cep3_sd",             "cep4_sd",
+    "cep5_sd",             "cep6_sd",             "cep7_sd",             "cep8_sd",
+    "cep9_sd",             "cep10_sd",            "cep11_sd",            "cep12_sd",
 };
+/* clang-format on */
 _Static_assert(sizeof(feat_names) / sizeof(feat_names[0]) == ST_DETECT_NFEAT,
                "one name per feature");
 

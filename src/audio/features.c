@@ -35,8 +35,7 @@ void st_features_free(st_features *f)
     if (!f) return;
     kiss_fftr_free(f->cfg);
     free(f->win), free(f->buf), free(f->mag), free(f->pow), free(f->koct), free(f->kmel),
-        free(f->kmw), free(f->prev),
-        free(f->yin), free(f->spec);
+        free(f->kmw), free(f->prev), free(f->yin), free(f->spec);
     free(f);
 }
 
@@ -74,8 +73,8 @@ st_features *st_features_new(double fa, double fp)
     f->prev = calloc(f->nbins, sizeof(float));
     f->yin = calloc(f->tau_max + 2, sizeof(float));
     f->spec = calloc(f->nbins, sizeof(kiss_fft_cpx));
-    if (!f->cfg || !f->win || !f->buf || !f->mag || !f->pow || !f->koct || !f->kmel || !f->kmw || !f->prev || !f->yin ||
-        !f->spec)
+    if (!f->cfg || !f->win || !f->buf || !f->mag || !f->pow || !f->koct || !f->kmel || !f->kmw ||
+        !f->prev || !f->yin || !f->spec)
         goto fail;
     for (size_t k = f->klo; k <= f->khi; k++) {
         int o = (int)floor(log2((double)k * df / ST_FEAT_LO_HZ));
@@ -83,7 +82,8 @@ st_features *st_features_new(double fa, double fp)
     }
     /* mel scale 2595 log10(1 + f / 700) (O'Shaughnessy 1987); NMEL triangles
      * with equally spaced edges from the analysis band's low to high end */
-    double mlo = 2595.0 * log10(1.0 + ST_FEAT_LO_HZ / 700.0), mhi = 2595.0 * log10(1.0 + hi / 700.0);
+    double mlo = 2595.0 * log10(1.0 + ST_FEAT_LO_HZ / 700.0),
+           mhi = 2595.0 * log10(1.0 + hi / 700.0);
     double mstep = (mhi - mlo) / (ST_FEAT_NMEL + 1);
     for (size_t k = f->klo; k <= f->khi; k++) {
         double u = (2595.0 * log10(1.0 + (double)k * df / 700.0) - mlo) / mstep;
