@@ -1413,6 +1413,11 @@ static void usage(FILE *o)
 static int feature_mask(const char *list, unsigned char *off)
 {
     char buf[1024];
+    if (strlen(list) >= sizeof(buf)) {
+        fprintf(stderr, "audio-eval: --without: the list is longer than %zu bytes\n",
+                sizeof(buf) - 1);
+        return -1;
+    }
     snprintf(buf, sizeof(buf), "%s", list);
     for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         size_t len = strlen(t), hits = 0;
@@ -1579,6 +1584,11 @@ int main(int argc, char **argv)
     if (extra_dir && (mode == M_MODEL || mode == M_RULES)) {
         fprintf(stderr, "audio-eval: --extra-train adds training data: use it with --cv, "
                         "--holdout or --train\n");
+        return 2;
+    }
+    if (without && (mode == M_MODEL || mode == M_RULES)) {
+        fprintf(stderr, "audio-eval: --without changes what models are trained on: use it with "
+                        "--cv, --holdout or --train\n");
         return 2;
     }
     e.rng = seed;

@@ -253,7 +253,8 @@ int st_features_compute(st_features *f, const float *xa, const float *xp, st_fra
         out->oct_db[o] = r > -60.0 ? r : -60.0;
     }
     /* mel bands: bin k rises into band j (edge j is band j's lower edge) and
-     * falls out of band j - 1 */
+     * falls out of band j - 1; mel[NMEL] takes the rising part of the top
+     * bins, which belongs to no band */
     double mel[ST_FEAT_NMEL + 1] = {0};
     for (size_t k = f->klo; k <= f->khi; k++) {
         size_t j = f->kmel[k];

@@ -101,6 +101,7 @@ expect_fail() { # RC PATTERN ARGS...: the run fails with RC and says PATTERN
 }
 expect_fail 2 'needs --extra-train' --corpus "$A" --extra-only
 expect_fail 2 "no feature is named 'cep_x'" --corpus "$A" --without rise_s,cep_x
+expect_fail 2 'use it with --cv' --corpus "$A" --without rise_s --rules
 expect_fail 2 'use it with --cv' --corpus "$A" --extra-train "$B" --rules
 expect_fail 1 "$TMP/none/MANIFEST.tsv" --corpus "$A" --extra-train "$TMP/none"
 mkdir -p "$TMP/c" && cp "$B/MANIFEST.tsv" "$TMP/c/"
