@@ -239,6 +239,16 @@ static void offer(st_detect *d, const st_audio_event *e)
     d->have_pending = 1;
 }
 
+/* Least-squares slope of y over the frame index t, from the (weighted) sums
+ * w, sum t, sum t^2, sum y, sum t y, times k and per second (frame period T);
+ * 0 when the frames span less than two indices' worth of variance. */
+static double trend(double w, double st, double stt, double sy, double sty, double k, double T)
+{
+    if (!(w > 0)) return 0.0;
+    double mt = st / w, var = stt / w - mt * mt, cov = sty / w - mt * (sy / w);
+    return var > 0.25 ? k * cov / var / T : 0.0;
+}
+
 /* The classifier's feature vector: statistics over the segment's frames (see
  * the names table and docs/audio.md). Everything is finite for any input. */
 static void segment_features(const st_detect *d, st_detect_segment *s)
@@ -281,22 +291,14 @@ static void segment_features(const st_detect *d, st_detect_segment *s)
     double dur = s->duration > 0.1 ? s->duration : 0.1;
     x[42] = (double)d->nruns / dur;
     x[43] = (double)s->n_peaks / dur;
-    double vn = (double)nv, vvar = nv ? d->vt_ss / vn - (d->vt_s / vn) * (d->vt_s / vn) : 0.0;
-    double vcov = nv ? d->vty_s / vn - (d->vt_s / vn) * lf0 : 0.0;
-    x[44] = vvar > 0.25 ? 12.0 * vcov / vvar / d->T : 0.0; /* semitones per second */
+    x[44] = trend(nv, d->vt_s, d->vt_ss, d->lf0_s, d->vty_s, 12.0, d->T); /* semitones/s */
     x[45] = d->npairs ? d->jit_s / (double)d->npairs : 0.0;
     x[46] = s->rise_s;
-    double cw = d->q_w, ct = cw > 0 ? d->cw_t / cw : 0.0, cc = cw > 0 ? d->cw_c / cw : 0.0;
-    double cvar = cw > 0 ? d->cw_tt / cw - ct * ct : 0.0;
-    double ccov = cw > 0 ? d->cw_tc / cw - ct * cc : 0.0;
-    x[47] = cvar > 0.25 ? ccov / cvar / d->T : 0.0; /* octaves per second */
+    x[47] = trend(d->q_w, d->cw_t, d->cw_tt, d->cw_c, d->cw_tc, 1.0, d->T); /* octaves/s */
     for (int i = 0; i < ST_FEAT_NCEP; i++) {
         x[48 + i] = mean[FQ_CEP + i];
         x[48 + ST_FEAT_NCEP + i] = sd[FQ_CEP + i];
     }
-    /* a guard for degenerate sums (huge weights): features stay finite */
-    for (int j = 42; j < ST_DETECT_NFEAT; j++)
-        if (!isfinite(x[j])) x[j] = 0.0;
 }
 
 /* Feature names, four a row (docs/audio.md has their meaning). */

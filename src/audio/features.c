@@ -242,25 +242,21 @@ int st_features_compute(st_features *f, const float *xa, const float *xp, st_fra
     }
     slog += log(prod);
     size_t nk = f->khi - f->klo + 1;
-    /* octave envelope: bins k with 62.5 * 2^o <= k df < 62.5 * 2^(o+1) */
-    double oct[ST_FEAT_NOCT] = {0};
+    /* octave envelope: bins k with 62.5 * 2^o <= k df < 62.5 * 2^(o+1); mel
+     * bands: bin k rises into band j (edge j is band j's lower edge) and falls
+     * out of band j - 1; mel[NMEL] takes the rising part of the top bins,
+     * which belongs to no band */
+    double oct[ST_FEAT_NOCT] = {0}, mel[ST_FEAT_NMEL + 1] = {0};
     for (size_t k = f->klo; k <= f->khi; k++) {
-        size_t o = f->koct[k];
-        oct[o] += f->pow[k];
+        double p = f->pow[k], w = f->kmw[k];
+        size_t j = f->kmel[k];
+        oct[f->koct[k]] += p;
+        mel[j] += w * p;
+        if (j) mel[j - 1] += (1.0 - w) * p;
     }
     for (int o = 0; o < ST_FEAT_NOCT; o++) {
         double r = sp > 1e-20 ? 10.0 * log10(oct[o] / sp + 1e-6) : -60.0;
         out->oct_db[o] = r > -60.0 ? r : -60.0;
-    }
-    /* mel bands: bin k rises into band j (edge j is band j's lower edge) and
-     * falls out of band j - 1; mel[NMEL] takes the rising part of the top
-     * bins, which belongs to no band */
-    double mel[ST_FEAT_NMEL + 1] = {0};
-    for (size_t k = f->klo; k <= f->khi; k++) {
-        size_t j = f->kmel[k];
-        double p = f->pow[k], w = f->kmw[k];
-        mel[j] += w * p;
-        if (j) mel[j - 1] += (1.0 - w) * p;
     }
     for (int b = 0; b < ST_FEAT_NMEL; b++)
         mel[b] = sp > 1e-20 ? 10.0 * log10(mel[b] / sp + 1e-6) : -60.0;
