@@ -37,9 +37,14 @@ typedef struct st_analyser st_analyser; /* opaque */
 st_analyser *st_analyser_new(const st_analyser_config *c);
 void st_analyser_free(st_analyser *a);
 
+/* Largest sample magnitude analysed (+80 dB re full scale); beyond it samples
+ * are limited to it (and flagged as clipped, like any sample at full scale). */
+#define ST_ANALYSER_MAX_ABS 1.0e4f
+
 /* Copy n mono samples (borrowed, nominal range -1..1) into the ring buffer and
  * analyse whatever fills a block. Non-finite samples are treated as 0 and
- * counted (st_analyser_bad_samples). Returns 0; allocates nothing. Results
+ * counted (st_analyser_bad_samples); finite ones beyond +-ST_ANALYSER_MAX_ABS
+ * are limited to it. Returns 0; allocates nothing. Results
  * queue up; read them with st_analyser_next_second / _next_event after every
  * push (the queues hold 8 seconds and 32 events; older entries are dropped
  * and counted if not read). */

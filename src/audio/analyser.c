@@ -1,7 +1,6 @@
 /* Edge audio analyser: levels, bands, features and events per second from a sample stream. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,13 +197,14 @@ static void drain(st_analyser *a, int all)
     }
 }
 
-/* Number of NaN/inf among n samples, four lanes at a time (|v| <= FLT_MAX is
- * false exactly for them). */
-static size_t count_nonfinite(const float *x, size_t n)
+/* Number of samples that are NaN, infinite or beyond +-ST_ANALYSER_MAX_ABS
+ * among n, four lanes at a time (|v| <= max is false exactly for them). */
+static size_t count_unusable(const float *x, size_t n)
 {
     typedef float v4f __attribute__((vector_size(16)));
     typedef int v4i __attribute__((vector_size(16)));
-    const v4f big = {FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX};
+    const float m = ST_ANALYSER_MAX_ABS;
+    const v4f big = {m, m, m, m};
     v4i ok = {0, 0, 0, 0};
     size_t i = 0, bad = 0;
     for (; i + 4 <= n; i += 4) {
@@ -214,7 +214,7 @@ static size_t count_nonfinite(const float *x, size_t n)
         ok += v <= big; /* true is -1 */
     }
     bad = i - (size_t)(-(ok[0] + ok[1] + ok[2] + ok[3]));
-    for (; i < n; i++) bad += !isfinite(x[i]);
+    for (; i < n; i++) bad += !(fabsf(x[i]) <= ST_ANALYSER_MAX_ABS);
     return bad;
 }
 
@@ -228,9 +228,17 @@ int st_analyser_push(st_analyser *a, const float *x, size_t n)
         if (k > BLOCK) k = BLOCK;
         float *dst = a->ring + a->head;
         memcpy(dst, x, k * sizeof(float));
-        if (count_nonfinite(dst, k))
-            for (size_t i = 0; i < k; i++)
-                if (!isfinite(dst[i])) dst[i] = 0.0f, a->bad++;
+        /* NaN and infinities become 0 (and are counted); finite samples far
+         * beyond full scale (a corrupt float file) are limited, so that no
+         * square or filter state downstream can overflow (found by
+         * fuzz/fuzz_audio.c: 1e22 gave an infinite LAeq) */
+        if (count_unusable(dst, k))
+            for (size_t i = 0; i < k; i++) {
+                if (!isfinite(dst[i]))
+                    dst[i] = 0.0f, a->bad++;
+                else if (!(fabsf(dst[i]) <= ST_ANALYSER_MAX_ABS))
+                    dst[i] = copysignf(ST_ANALYSER_MAX_ABS, dst[i]);
+            }
         a->head = (a->head + k) % a->cap;
         a->fill += k;
         x += k, n -= k;

@@ -116,10 +116,40 @@ static void test_flags_and_limits(void)
     st_analyser_free(NULL);
 }
 
+/* Finite samples far beyond full scale (a corrupt float WAV; found by
+ * fuzz/fuzz_audio.c) are limited to ST_ANALYSER_MAX_ABS: every level stays
+ * finite, at +80 dB re full scale at most, and the second is flagged clipped. */
+static void test_huge_samples(void)
+{
+    st_analyser_config c;
+    st_analyser_config_default(&c, 48000);
+    st_analyser *a = st_analyser_new(&c);
+    static float x[48000 * 2];
+    for (size_t i = 0; i < 48000 * 2; i++)
+        x[i] = i % 7 == 3 ? ((i / 7) % 2 ? 1.5e22f : -3e37f) : 0.0f;
+    st_analyser_push(a, x, 48000 * 2);
+    st_analyser_flush(a);
+    CHECK_EQ_INT(st_analyser_bad_samples(a), 0);
+    st_audio_second s;
+    int n = 0;
+    while (st_analyser_next_second(a, &s)) {
+        n++;
+        CHECK(isfinite(s.level.laeq) && isfinite(s.level.lafmax) && isfinite(s.level.lcpeak));
+        CHECK(s.level.lcpeak <= c.cal_db + 80.0 + 3.0);
+        CHECK(s.level.clipped > 0);
+        for (int b = 0; b < ST_BANDS_N; b++) CHECK(isnan(s.band_db[b]) || isfinite(s.band_db[b]));
+    }
+    CHECK_EQ_INT(n, 2);
+    st_audio_event e;
+    while (st_analyser_next_event(a, &e)) CHECK(isfinite(e.start) && isfinite(e.end));
+    st_analyser_free(a);
+}
+
 int main(void)
 {
     RUN(test_tone_seconds);
     RUN(test_bang_in_noise);
     RUN(test_flags_and_limits);
+    RUN(test_huge_samples);
     return TEST_END("audio/analyser");
 }
