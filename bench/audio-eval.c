@@ -53,11 +53,12 @@ typedef struct sample {
 #define EXTRA_BIT (1u << 31)
 #define NCLS      ST_DETECT_NCLASS
 
-/* Detection counts of one evaluation: per positive class and SNR, and false
- * alarms and scene time per negative class and SNR. */
+/* Detection counts of one evaluation: per positive class and SNR, false
+ * alarms and scene time per negative class and SNR, and the same false alarms
+ * by the class detected (fa_by: a class's share of the false alarms). */
 typedef struct score {
     long tp[NPOS][NSNR], fp[NPOS][NSNR], fn[NPOS][NSNR];
-    long fa[NNEG][NSNR];
+    long fa[NNEG][NSNR], fa_by[NPOS][NSNR];
     double neg_s[NNEG][NSNR];
 } score;
 
@@ -84,7 +85,7 @@ typedef struct eval {
     int cur_hit;        /* a candidate segment starts within the collar of the positive */
     long cand_hit[NPOS][8], cand_all[NPOS][8]; /* training scenes: candidate coverage */
     double l2;                                 /* ridge penalty of the logistic regression */
-    double thr;       /* probability threshold written into trained models */
+    double thr[NPOS]; /* probability thresholds written into trained models, per event class */
     double balance;   /* class weight exponent (see lr_train) */
     int trees;        /* boosting rounds (0: logistic regression only) */
     int train_reps;   /* training scenes per clip and SNR (each with its own bed and onset) */
@@ -668,6 +669,8 @@ static void negative_scenes(eval *e, const double *snr, int nsnr, int reps)
                         printf("# FA %s %s %.2f conf=%.2f\n", c->file,
                                st_event_kind_name(d.ev[j].kind), d.ev[j].start, d.ev[j].confidence);
                     e->sc.fa[k][si_eval]++;
+                    for (int q = 0; q < NPOS; q++)
+                        if (pos_kinds[q] == d.ev[j].kind) e->sc.fa_by[q][si_eval]++;
                 }
                 e->sc.neg_s[k][si_eval] += (double)n / RATE;
             }
@@ -990,7 +993,7 @@ static void lr_write(const eval *e, const lr_model *m, FILE *f, const char *how,
         for (size_t j = 0; j <= ST_DETECT_NFEAT; j++) fprintf(f, " %.9g", m->w[c][j]);
         fprintf(f, "\n");
     }
-    for (int c = 1; c < NCLS; c++) fprintf(f, "threshold %s %g\n", cls[c], e->thr);
+    for (int c = 1; c < NCLS; c++) fprintf(f, "threshold %s %g\n", cls[c], e->thr[c - 1]);
     for (size_t t = 0; t < m->ntrees; t++) {
         const gbt_tree *tr = &m->trees[t];
         fprintf(f, "tree %s %d\n", cls[tr->cls], tr->n);
@@ -1137,15 +1140,16 @@ static void cv_train(const eval *e, lr_model *models, unsigned excl_split,
     }
 }
 
-/* Score every fold's clips with that fold's model (borrowed) at probability
- * threshold thr, written into the model for every event class; the counts
- * replace e->sc. The scenes depend only on seed and fold, so every call
- * scores the same scenes. */
-static void cv_score(eval *e, const lr_model *models, double thr, uint64_t seed)
+/* Score every fold's clips with that fold's model (borrowed) at the
+ * probability thresholds thr (per event class), written into the model; the
+ * counts replace e->sc. The scenes depend only on seed and fold, so every
+ * call scores the same scenes. */
+static void cv_score(eval *e, const lr_model *models, const double *thr, uint64_t seed)
 {
-    double keep = e->thr;
+    double keep[NPOS];
+    memcpy(keep, e->thr, sizeof(keep));
     memset(&e->sc, 0, sizeof(e->sc));
-    e->thr = thr;
+    memcpy(e->thr, thr, sizeof(e->thr));
     for (int k = 0; k < e->nfolds; k++) {
         st_detect_model *dm = lr_to_model(e, &models[k]);
         e->cfg.model = dm;
@@ -1154,24 +1158,32 @@ static void cv_score(eval *e, const lr_model *models, double thr, uint64_t seed)
         evaluate(e);
         st_detect_model_free(dm);
     }
-    e->cfg.model = NULL, e->fold = -1, e->thr = keep;
+    e->cfg.model = NULL, e->fold = -1;
+    memcpy(e->thr, keep, sizeof(keep));
 }
 
 /* One machine-readable line per positive class, "PREFIX class=C snr>=6
- * precision= recall= f1= events= negatives_false_alarms_per_hour=", then one
- * for the negatives. f1 (NPOS entries) and fa_h receive the figures. */
-static void summary_lines(const char *prefix, const score *sc, double *f1, double *fa_h)
+ * precision= recall= f1= events= negatives_false_alarms_per_hour=
+ * class_false_alarms_per_hour=" (the last: the negatives' false alarms that
+ * were detected as C), then one for the negatives. f1 and fa_c (NPOS entries)
+ * and fa_h receive the figures. */
+static void summary_lines(const char *prefix, const score *sc, double *f1, double *fa_c,
+                          double *fa_h)
 {
     long fa, tp, fp, fn;
     double s, p, r;
     neg6(sc, -1, &fa, &s);
     *fa_h = per_hour(fa, s);
     for (int k = 0; k < NPOS; k++) {
+        long by = 0;
+        for (int si = 0; si < NSNR; si++)
+            if (snrs[si] >= 6) by += sc->fa_by[k][si];
+        fa_c[k] = per_hour(by, s);
         pool6(sc, k, &tp, &fp, &fn);
         prf(tp, fp, fn, &p, &r, &f1[k]);
         printf("%s class=%s snr>=6 precision=%.2f recall=%.2f f1=%.2f events=%ld "
-               "negatives_false_alarms_per_hour=%.2f\n",
-               prefix, pos_classes[k], p, r, f1[k], tp + fn, *fa_h);
+               "negatives_false_alarms_per_hour=%.2f class_false_alarms_per_hour=%.2f\n",
+               prefix, pos_classes[k], p, r, f1[k], tp + fn, *fa_h, fa_c[k]);
     }
     printf("%s negatives false_alarms_per_hour=%.2f false_alarms=%ld hours=%.3f\n", prefix, *fa_h,
            fa, s / 3600.0);
@@ -1179,18 +1191,79 @@ static void summary_lines(const char *prefix, const score *sc, double *f1, doubl
 
 #define MAXTHR 32
 
+/* Threshold point t of a list thr[0..nthr): every event class at thr[t]; with
+ * an empty list (nthr 0) the per-class thresholds of --threshold (e->thr).
+ * Fills tc (NPOS entries) and its label ("0.8", or "shout=0.8,scream=...")
+ * and lowers min_confidence to the lowest threshold when it is below
+ * base_conf. */
+static void thr_point(eval *e, const double *thr, int nthr, int t, double base_conf, double *tc,
+                      char *label, size_t cap)
+{
+    int same = 1;
+    double lo = 1;
+    for (int k = 0; k < NPOS; k++) {
+        tc[k] = nthr ? thr[t] : e->thr[k];
+        same &= tc[k] == tc[0];
+        lo = tc[k] < lo ? tc[k] : lo;
+    }
+    e->cfg.detect.min_confidence = lo < base_conf ? lo : base_conf;
+    if (same) {
+        snprintf(label, cap, "%g", tc[0]);
+        return;
+    }
+    size_t at = 0;
+    for (int k = 0; k < NPOS && at < cap; k++)
+        at +=
+            (size_t)snprintf(label + at, cap - at, "%s%s=%g", k ? "," : "", pos_classes[k], tc[k]);
+}
+
+/* The best per-class thresholds within a false-alarm budget. A segment can be
+ * an event only of its most probable event class (st_detect_model_classify),
+ * and min_confidence is lowered to the lowest threshold, so each class's F1
+ * and its share of the false alarms depend on its own threshold alone and the
+ * shares add up. Searches every combination of thr[0..n) for the highest mean
+ * F1 whose false alarms sum to at most budget per hour, and prints it. */
+static void class_thresholds(const double *thr, int n, double f1[][NPOS], double fa_c[][NPOS],
+                             double budget)
+{
+    int best[NPOS] = {-1}, t[NPOS];
+    double best_f = -1, best_fa = 0;
+    for (t[0] = 0; t[0] < n; t[0]++)
+        for (t[1] = 0; t[1] < n; t[1]++)
+            for (t[2] = 0; t[2] < n; t[2]++)
+                for (t[3] = 0; t[3] < n; t[3]++) {
+                    double f = 0, fa = 0;
+                    for (int k = 0; k < NPOS; k++) f += f1[t[k]][k], fa += fa_c[t[k]][k];
+                    int better = f > best_f + 1e-9 || (f > best_f - 1e-9 && fa < best_fa);
+                    if (fa <= budget + 1e-9 && better) {
+                        best_f = f, best_fa = fa;
+                        memcpy(best, t, sizeof(best));
+                    }
+                }
+    if (best[0] < 0) {
+        printf("# sweep: no per-class thresholds reach <= %g false alarms/h\n", budget);
+        return;
+    }
+    printf("# sweep: per-class thresholds for <= %g false alarms/h: shout %g scream %g glass %g "
+           "bang %g: F1 %.2f / %.2f / %.2f / %.2f, mean %.2f (%.2f false alarms/h)\n",
+           budget, thr[best[0]], thr[best[1]], thr[best[2]], thr[best[3]], f1[best[0]][0],
+           f1[best[1]][1], f1[best[2]][2], f1[best[3]][3], best_f / NPOS, best_fa);
+}
+
 /* The operating-point trade-off: the fold models (borrowed) score the same
  * cross-validation scenes at every threshold of thr[0..n) (ascending). Each
  * threshold also lowers min_confidence to itself when it is below it. */
 static void sweep(eval *e, const lr_model *models, const double *thr, int n, uint64_t seed)
 {
-    double f1[MAXTHR][NPOS], fa_h[MAXTHR], base_conf = e->cfg.detect.min_confidence;
+    double f1[MAXTHR][NPOS], fa_c[MAXTHR][NPOS], fa_h[MAXTHR];
+    double base_conf = e->cfg.detect.min_confidence;
     for (int t = 0; t < n; t++) {
-        char prefix[64];
-        e->cfg.detect.min_confidence = thr[t] < base_conf ? thr[t] : base_conf;
-        cv_score(e, models, thr[t], seed);
-        snprintf(prefix, sizeof(prefix), "sweep threshold=%g", thr[t]);
-        summary_lines(prefix, &e->sc, f1[t], &fa_h[t]);
+        char prefix[96], label[64];
+        double tc[NPOS];
+        thr_point(e, thr, n, t, base_conf, tc, label, sizeof(label));
+        cv_score(e, models, tc, seed);
+        snprintf(prefix, sizeof(prefix), "sweep threshold=%s", label);
+        summary_lines(prefix, &e->sc, f1[t], fa_c[t], &fa_h[t]);
         fflush(stdout);
     }
     e->cfg.detect.min_confidence = base_conf;
@@ -1220,6 +1293,9 @@ static void sweep(eval *e, const lr_model *models, const double *thr, int n, uin
     printf("# sweep: best mean F1 %.2f at threshold %g (%.2f false alarms/h)\n",
            (f1[best_mean][0] + f1[best_mean][1] + f1[best_mean][2] + f1[best_mean][3]) / NPOS,
            thr[best_mean], fa_h[best_mean]);
+    static const double budgets[] = {1, 5, 15};
+    for (size_t b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++)
+        class_thresholds(thr, n, f1, fa_c, budgets[b]);
 }
 
 static void score_add(score *a, const score *b)
@@ -1227,7 +1303,7 @@ static void score_add(score *a, const score *b)
     for (int k = 0; k < NPOS; k++)
         for (int si = 0; si < NSNR; si++)
             a->tp[k][si] += b->tp[k][si], a->fp[k][si] += b->fp[k][si],
-                a->fn[k][si] += b->fn[k][si];
+                a->fn[k][si] += b->fn[k][si], a->fa_by[k][si] += b->fa_by[k][si];
     for (int k = 0; k < NNEG; k++)
         for (int si = 0; si < NSNR; si++)
             a->fa[k][si] += b->fa[k][si], a->neg_s[k][si] += b->neg_s[k][si];
@@ -1245,8 +1321,8 @@ static void score_add(score *a, const score *b)
 static void learning_curve(eval *e, lr_model *models, int reps, const double *thr, int nthr,
                            unsigned excl_split, uint64_t seed)
 {
-    double base_conf = e->cfg.detect.min_confidence, one = e->thr;
-    if (!nthr) thr = &one, nthr = 1;
+    double base_conf = e->cfg.detect.min_confidence;
+    int npoints = nthr ? nthr : 1; /* nthr 0: the per-class thresholds of --threshold */
     static const double frac[] = {1.0 / 3, 2.0 / 3, 1.0};
     int gid[MAXCLIPS], ngroups = 0;
     for (size_t i = 0; i < e->nclips; i++) {
@@ -1316,25 +1392,25 @@ static void learning_curve(eval *e, lr_model *models, int reps, const double *th
                        all_groups[c] / e->nfolds, segs[c]);
             printf("\n");
             cv_train(e, models, excl_split, drop, 0);
-            for (int t = 0; t < nthr; t++) {
-                char prefix[96];
-                double f1[NPOS], fa_h;
-                e->cfg.detect.min_confidence = thr[t] < base_conf ? thr[t] : base_conf;
-                cv_score(e, models, thr[t], seed);
+            for (int t = 0; t < npoints; t++) {
+                char prefix[160], label[64];
+                double tc[NPOS], f1[NPOS], fa_c[NPOS], fa_h;
+                thr_point(e, thr, nthr, t, base_conf, tc, label, sizeof(label));
+                cv_score(e, models, tc, seed);
                 snprintf(prefix, sizeof(prefix),
-                         "learning_curve fraction=%.2f draw=%d threshold=%g", frac[fi], rep,
-                         thr[t]);
-                summary_lines(prefix, &e->sc, f1, &fa_h);
+                         "learning_curve fraction=%.2f draw=%d threshold=%s", frac[fi], rep, label);
+                summary_lines(prefix, &e->sc, f1, fa_c, &fa_h);
                 score_add(&pooled[t], &e->sc);
                 fflush(stdout);
             }
         }
-        for (int t = 0; t < nthr; t++) {
-            char prefix[96];
-            double f1[NPOS], fa_h;
-            snprintf(prefix, sizeof(prefix), "learning_curve fraction=%.2f pooled threshold=%g",
-                     frac[fi], thr[t]);
-            summary_lines(prefix, &pooled[t], f1, &fa_h);
+        for (int t = 0; t < npoints; t++) {
+            char prefix[160], label[64];
+            double tc[NPOS], f1[NPOS], fa_c[NPOS], fa_h;
+            thr_point(e, thr, nthr, t, base_conf, tc, label, sizeof(label));
+            snprintf(prefix, sizeof(prefix), "learning_curve fraction=%.2f pooled threshold=%s",
+                     frac[fi], label);
+            summary_lines(prefix, &pooled[t], f1, fa_c, &fa_h);
         }
     }
     e->cfg.detect.min_confidence = base_conf;
@@ -1382,8 +1458,9 @@ static void usage(FILE *o)
             "                   --rules [--split all|dev|test] | --train OUT [--split ...]]\n"
             "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
             "                  [--balance B] [--subsample F] [--without NAME,PREFIX*,...]\n"
-            "                  [--threshold P] [--neg-reps R] [--train-reps R] [--augment 0..3]\n"
-            "                  [--group-by source|clip] [--extra-train DIR [--extra-only]]\n"
+            "                  [--threshold P|CLASS=P,...] [--neg-reps R] [--train-reps R]\n"
+            "                  [--augment 0..3] [--group-by source|clip]\n"
+            "                  [--extra-train DIR [--extra-only]]\n"
             "                  [--sweep | --thresholds P1,P2,... | --learning-curve [--draws R]]\n"
             "Mixes the corpus' event clips into its street-ambience beds at SNR 0, 6, 12 and\n"
             "20 dB (fixed seed), runs the analyser and prints precision, recall and F1 per\n"
@@ -1392,10 +1469,15 @@ static void usage(FILE *o)
             "(folds by source group; each fold is scored by a model trained without it).\n"
             "--holdout trains on the dev half and scores the test half. --train writes a\n"
             "model trained on every clip (or on --split). --model scores a model file,\n"
-            "--rules the hand-written rules.\n"
+            "--rules the hand-written rules. --threshold sets the probability an event\n"
+            "needs, for every event class (P) or per class (e.g. shout=0.8,glass=0.5; the\n"
+            "others keep 0.5); a trained model carries them.\n"
             "--sweep scores the same cross-validation at probability thresholds 0.3 ... 0.999\n"
             "(--thresholds: an ascending list) and prints, per threshold, one line per\n"
-            "positive class (SNR >= 6 dB) with the negatives' false alarms per hour.\n"
+            "positive class (SNR >= 6 dB) with the negatives' false alarms per hour and\n"
+            "the share of them detected as that class, then the best per-class thresholds\n"
+            "within 1, 5 and 15 false alarms/h (scripts/audio-thresholds chooses them over\n"
+            "several seeds' sweeps).\n"
             "--learning-curve repeats the cross-validation with each fold trained on 1/3,\n"
             "2/3 and all of its positive source groups (--draws R random draws, default 3),\n"
             "at --threshold or at every threshold of --sweep / --thresholds.\n"
@@ -1407,6 +1489,42 @@ static void usage(FILE *o)
             "alone, so every clip of --corpus is scored by a model that never saw it.\n"
             "--without leaves features out of every model (names as in docs/audio.md; a\n"
             "trailing * matches a prefix, e.g. cep*): an ablation.\n");
+}
+
+/* --threshold P (every event class) or CLASS=P,... (the classes named; the
+ * others keep theirs): probabilities in (0, 1]. */
+static int parse_thresholds(const char *arg, double *thr)
+{
+    char *end;
+    double p = strtod(arg, &end);
+    if (end != arg && !*end) {
+        if (!(p > 0 && p <= 1)) goto bad;
+        for (int k = 0; k < NPOS; k++) thr[k] = p;
+        return 0;
+    }
+    for (const char *s = arg; *s;) {
+        const char *eq = strchr(s, '=');
+        int k = -1;
+        for (int q = 0; eq && q < NPOS; q++)
+            if ((size_t)(eq - s) == strlen(pos_classes[q]) && !strncmp(s, pos_classes[q], eq - s))
+                k = q;
+        if (k < 0) {
+            fprintf(stderr,
+                    "audio-eval: --threshold: '%s': expected P or CLASS=P,... with CLASS one of "
+                    "shout, scream, glass, bang\n",
+                    arg);
+            return -1;
+        }
+        p = strtod(eq + 1, &end);
+        if (end == eq + 1 || (*end && (*end != ',' || !end[1])) || !(p > 0 && p <= 1)) goto bad;
+        thr[k] = p;
+        s = *end ? end + 1 : end;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "audio-eval: --threshold: '%s': each probability must be a number in (0, 1]\n",
+            arg);
+    return -1;
 }
 
 /* --without: mark the features named in a comma list (NAME or PREFIX*). */
@@ -1457,8 +1575,8 @@ int main(int argc, char **argv)
                                          0.95, 0.97, 0.98, 0.985, 0.99, 0.995, 0.999};
     double thr[MAXTHR];
     int nthr = 0, lc_draws = 0;
-    e.split = -1, e.fold = -1, e.nfolds = 5, e.neg_reps = 8, e.l2 = 0.01, e.thr = 0.5,
-    e.balance = 0.5;
+    e.split = -1, e.fold = -1, e.nfolds = 5, e.neg_reps = 8, e.l2 = 0.01, e.balance = 0.5;
+    for (int k = 0; k < NPOS; k++) e.thr[k] = 0.5;
     e.trees = 100, e.depth = 3, e.shrink = 0.1, e.train_reps = 1, e.min_leaf = 5, e.subsample = 1;
     st_analyser_config_default(&e.cfg, RATE);
     for (int i = 1; i < argc; i++) {
@@ -1531,7 +1649,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--l2") && v) {
             e.l2 = parse_num(o, argv[++i], 0, 100);
         } else if (!strcmp(o, "--threshold") && v) {
-            e.thr = parse_num(o, argv[++i], 0.01, 1);
+            if (parse_thresholds(argv[++i], e.thr) < 0) return 2;
         } else if (!strcmp(o, "--augment") && v) {
             e.augment = (int)parse_num(o, argv[++i], 0, 3);
         } else if (!strcmp(o, "--train-reps") && v) {

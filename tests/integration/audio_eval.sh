@@ -9,9 +9,10 @@ source "$(dirname "$0")/lib.sh"
 EVAL="$ROOT/$BUILD/bench/audio-eval"
 [ -x "$EVAL" ] || skip "no $EVAL (run make)"
 command -v python3 >/dev/null || skip "python3 needed to generate fixtures"
-# Two corpora of synthetic sounds (these test the program's plumbing, not the
-# detector): noise beds; "bang" = decaying noise bursts, "scream" = held
-# high harmonic tones, "music" = chords. Corpus b has no beds and its own clips.
+# Three corpora of synthetic sounds (these test the program's plumbing, not
+# the detector): noise beds; "bang" = decaying noise bursts, "scream" = held
+# high harmonic tones, "music" = chords. Corpus b has no beds and its own clips;
+# c is a with "traffic" that sounds like its bangs, so that some fire.
 python3 - "$TMP" <<'PY'
 import math, os, random, struct, sys, wave
 d = sys.argv[1]
@@ -31,10 +32,10 @@ def music(r, k):
     fs = (220 * 1.06 ** k, 277 * 1.06 ** k, 330 * 1.06 ** k)
     return [0.2 * sum(math.sin(2 * math.pi * f * i / rate) for f in fs) for i in range(3 * rate)]
 make = {"bang": bang, "scream": scream, "music": music}
-for name, seed, beds in (("a", 1, True), ("b", 2, False)):
+for name, seed, beds in (("a", 1, True), ("b", 2, False), ("c", 1, True)):
     r = random.Random(seed)
     rows = []
-    for cls, fn in make.items():
+    for cls, fn in list(make.items()) + ([("traffic_horn_siren", bang)] if name == "c" else []):
         for k in range(4):
             f = f"{cls}/{cls}_{name}{k}.wav"
             wav(f"{d}/{name}/{f}", fn(r, k + (4 if name == "b" else 0)))
@@ -94,6 +95,51 @@ awk '$1 == "node" && $2 >= 0 { n++ } END { exit !(n > 0) }' "$TMP/w.txt" ||
     fail "the --without model has no splits at all"
 ok "--without leaves the named features out of the trained model"
 
+# Per-class thresholds: written into a trained model; a sweep splits the
+# negatives' false alarms by the class detected, and the shares add up.
+"$EVAL" --corpus "$A" --train "$TMP/t.txt" --trees 10 --threshold scream=0.7,bang=0.9 >/dev/null
+for want in 'shout 0.5' 'scream 0.7' 'glass 0.5' 'bang 0.9'; do
+    has "^threshold $want\$" "$TMP/t.txt" || fail "model lacks 'threshold $want': $(grep threshold "$TMP/t.txt")"
+done
+"$EVAL" --corpus "$TMP/c" --cv 2 --trees 10 --neg-reps 2 --thresholds 0.3,0.5,0.9 >"$TMP/sweep.txt"
+awk '/^sweep threshold=/ && / class=/ { split($NF, a, "="); sum[$2] += a[2]; n++ }
+     /^sweep threshold=/ && / negatives / { split($4, b, "="); tot[$2] = b[2] }
+     END { for (t in tot) { if (sum[t] < tot[t] - 0.05 || sum[t] > tot[t] + 0.05) exit 1; any += tot[t] }
+           exit n != 12 || any == 0 }' \
+    "$TMP/sweep.txt" || fail "class false alarms do not add up to the negatives': $(grep '^sweep' "$TMP/sweep.txt")"
+has '^# sweep: per-class thresholds for <= 15 false alarms/h: shout ' "$TMP/sweep.txt" ||
+    has '^# sweep: no per-class thresholds reach <= 15 ' "$TMP/sweep.txt" || fail "no per-class choice"
+ok "per-class thresholds: written into the model; the sweep's class shares add up"
+
+# scripts/audio-thresholds on two made-up sweeps with a known answer: within
+# 1 false alarm/h one threshold for all must be 0.9 (mean F1 0.375), while
+# per class shout alone goes to 0.9 (0.2 + 0.3 + 0.1 + 0.3 = 0.9/h, mean 0.55).
+for s in 1 2; do
+    while read -r t c f fa; do
+        echo "sweep threshold=$t class=$c snr>=6 precision=1 recall=1 f1=$f events=9 negatives_false_alarms_per_hour=0 class_false_alarms_per_hour=$fa"
+    done >"$TMP/made.$s" <<'EOF2'
+0.5 shout 0.6 4
+0.5 scream 0.4 0.3
+0.5 glass 0.5 0.1
+0.5 bang 0.8 0.3
+0.9 shout 0.5 0.2
+0.9 scream 0.1 0
+0.9 glass 0.3 0
+0.9 bang 0.6 0.1
+EOF2
+done
+out=$("$ROOT/scripts/audio-thresholds" --budgets 1 "$TMP/made.1" "$TMP/made.2")
+printf '%s\n' "$out" | has -F 'single thresholds, chosen and scored on all 2 seeds: shout 0.9 scream 0.9 glass 0.9 bang 0.9: F1 0.50 / 0.10 / 0.30 / 0.60, mean 0.38, 0.3 false alarms/h' ||
+    fail "single threshold: $out"
+printf '%s\n' "$out" | has -F 'per-class thresholds, chosen and scored on all 2 seeds: shout 0.9 scream 0.5 glass 0.5 bang 0.5: F1 0.50 / 0.40 / 0.50 / 0.80, mean 0.55, 0.9 false alarms/h' ||
+    fail "per-class thresholds: $out"
+printf '%s\n' "$out" | has -F "left out $TMP/made.2: shout 0.9 scream 0.5" || fail "leave-one-seed-out: $out"
+"$ROOT/scripts/audio-thresholds" "$TMP/sweep.txt" | has '^budget 15 false alarms/h' ||
+    fail "audio-thresholds does not read audio-eval's sweep"
+set +e; err=$("$ROOT/scripts/audio-thresholds" "$TMP/t.txt" 2>&1); rc=$?; set -e
+[ $rc -eq 2 ] && printf '%s' "$err" | has 'no sweep lines' || fail "not a sweep: rc $rc, '$err'"
+ok "scripts/audio-thresholds chooses single and per-class thresholds, left-one-seed-out too"
+
 expect_fail() { # RC PATTERN ARGS...: the run fails with RC and says PATTERN
     local want=$1 pat=$2 rc err
     shift 2
@@ -101,6 +147,9 @@ expect_fail() { # RC PATTERN ARGS...: the run fails with RC and says PATTERN
     [ "$rc" -eq "$want" ] && printf '%s' "$err" | has -- "$pat" || fail "$*: rc $rc, '$err'"
 }
 expect_fail 2 'needs --extra-train' --corpus "$A" --extra-only
+expect_fail 2 'CLASS one of shout, scream, glass, bang' --corpus "$A" --threshold loud=0.5
+expect_fail 2 'in (0, 1]' --corpus "$A" --threshold shout=1.5
+expect_fail 2 'in (0, 1]' --corpus "$A" --threshold bang=0.5,
 expect_fail 2 "no feature is named 'cep_x'" --corpus "$A" --without rise_s,cep_x
 expect_fail 2 'use it with --cv' --corpus "$A" --without rise_s --rules
 expect_fail 2 'use it with --cv' --corpus "$A" --extra-train "$B" --rules
