@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "stratum/audio_analyser.h"
+#include "stratum/audio_train.h"
 #include "stratum/audio_biquad.h"
 #include "stratum/audio_source.h"
 
@@ -84,18 +85,11 @@ typedef struct eval {
     int cur_class;      /* class index of the scene's positive, 0 if none */
     int cur_hit;        /* a candidate segment starts within the collar of the positive */
     long cand_hit[NPOS][8], cand_all[NPOS][8]; /* training scenes: candidate coverage */
-    double l2;                                 /* ridge penalty of the logistic regression */
-    double thr[NPOS]; /* probability thresholds written into trained models, per event class */
-    double balance;   /* class weight exponent (see lr_train) */
-    int trees;        /* boosting rounds (0: logistic regression only) */
-    int train_reps;   /* training scenes per clip and SNR (each with its own bed and onset) */
-    int augment;      /* training clips: bit 1 band-limit and reverberate (augment), bit 2
-                         vari-speed (scene_clip) */
-    int depth;        /* tree depth */
-    int min_leaf;     /* fewest training segments in a leaf */
-    double shrink;    /* boosting shrinkage */
-    double subsample; /* share of the training segments each tree is fitted on (1: all) */
-    unsigned char feat_off[ST_DETECT_NFEAT]; /* --without: features the models never see */
+    double thr[NPOS];   /* probability thresholds written into trained models, per event class */
+    int train_reps;     /* training scenes per clip and SNR (each with its own bed and onset) */
+    int augment;        /* training clips: bit 1 band-limit and reverberate (augment), bit 2
+                           vari-speed (scene_clip) */
+    st_train_opts topt; /* how models are fitted (--trees, --depth, ..., --without) */
     st_analyser_config cfg;
     score sc; /* scoring */
     const char *cur_label;
@@ -700,173 +694,6 @@ static void collect_training(eval *e, uint64_t seed)
     e->rng = keep;
 }
 
-/* ---- multinomial logistic regression (softmax), L2-penalised ---- */
-
-#define GBT_MAXNODES 63 /* depth <= 5 */
-
-typedef struct gbt_node {
-    int feat, left, right; /* feat -1: leaf */
-    double thr, value;
-} gbt_node;
-
-typedef struct gbt_tree {
-    int cls, n;
-    gbt_node node[GBT_MAXNODES];
-} gbt_tree;
-
-/* A model as st_detect_model_parse reads it: standardisation, linear logits,
- * and optional boosted trees on the standardised features. */
-typedef struct lr_model {
-    double mean[ST_DETECT_NFEAT], scale[ST_DETECT_NFEAT];
-    double w[NCLS][ST_DETECT_NFEAT + 1]; /* bias first */
-    gbt_tree *trees;
-    size_t ntrees;
-} lr_model;
-
-/* Gradient-boosted regression trees for the softmax loss (Friedman 2001,
- * with Newton leaf values as in XGBoost, Chen & Guestrin 2016): each round
- * fits one depth-limited tree per class to the gradient of the weighted
- * cross-entropy, leaf value -G / (H + lambda), shrunk by `shrink`. Splits are
- * exact: every feature's samples are scanned in sorted order once per level.
- * z holds the standardised features (row i at z + i P, bias column first). */
-static void gbt_train(const eval *e, lr_model *m, const double *z, const int *lab, const double *cw,
-                      size_t n)
-{
-    const size_t F = ST_DETECT_NFEAT, P = F + 1;
-    const int depth = e->depth, rounds = e->trees;
-    const double lambda = 1.0, shrink = e->shrink, min_h = 1e-3;
-    const size_t min_leaf = (size_t)e->min_leaf;
-    double prior[NCLS] = {0}, wtot = 0;
-    for (size_t i = 0; i < n; i++) prior[lab[i]] += cw[lab[i]], wtot += cw[lab[i]];
-    for (int c = 0; c < NCLS; c++) m->w[c][0] = log((prior[c] + 1e-3) / wtot);
-    /* sorted order of every feature */
-    size_t *ord = malloc(F * n * sizeof(size_t));
-    double *logit = malloc(n * NCLS * sizeof(double)), *g = malloc(n * sizeof(double));
-    double *h = malloc(n * sizeof(double));
-    int *node_of = malloc(n * sizeof(int));
-    unsigned char *in = malloc(n ? n : 1);
-    m->trees = calloc((size_t)rounds * NCLS, sizeof(gbt_tree));
-    if (!ord || !logit || !g || !h || !node_of || !in || !m->trees) {
-        perror("audio-eval");
-        exit(1);
-    }
-    for (size_t j = 0; j < F; j++) {
-        size_t *o = ord + j * n;
-        for (size_t i = 0; i < n; i++) o[i] = i;
-        /* insertion sort is too slow for thousands; a simple merge sort */
-        size_t *tmp = malloc(n * sizeof(size_t));
-        for (size_t wdt = 1; wdt < n; wdt *= 2) {
-            for (size_t lo = 0; lo < n; lo += 2 * wdt) {
-                size_t mid = lo + wdt < n ? lo + wdt : n, hi = lo + 2 * wdt < n ? lo + 2 * wdt : n;
-                size_t a = lo, b = mid, k = lo;
-                while (a < mid || b < hi)
-                    tmp[k++] = (b >= hi || (a < mid && z[o[a] * P + 1 + j] <= z[o[b] * P + 1 + j]))
-                                   ? o[a++]
-                                   : o[b++];
-            }
-            memcpy(o, tmp, n * sizeof(size_t));
-        }
-        free(tmp);
-    }
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < NCLS; c++) logit[i * NCLS + c] = m->w[c][0];
-    for (int r = 0; r < rounds; r++) {
-        double prob[NCLS];
-        for (int c = 0; c < NCLS; c++) {
-            for (size_t i = 0; i < n; i++) {
-                double mx = -1e300, tot = 0;
-                for (int q = 0; q < NCLS; q++)
-                    if (logit[i * NCLS + q] > mx) mx = logit[i * NCLS + q];
-                for (int q = 0; q < NCLS; q++) tot += (prob[q] = exp(logit[i * NCLS + q] - mx));
-                double pc = prob[c] / tot, wi = cw[lab[i]] / wtot * (double)n;
-                g[i] = wi * (pc - (lab[i] == c));
-                h[i] = wi * (pc * (1 - pc) > 1e-6 ? pc * (1 - pc) : 1e-6);
-                node_of[i] = 0;
-                /* stochastic gradient boosting (Friedman, CSDA 38(4), 2002): each
-                 * tree is grown on a random share of the segments (a fixed hash,
-                 * so training stays reproducible); every segment's logit moves */
-                uint64_t u = ((uint64_t)(r * NCLS + c) << 32) ^ (uint64_t)i;
-                u += 0x9e3779b97f4a7c15ull;
-                u = (u ^ (u >> 30)) * 0xbf58476d1ce4e5b9ull;
-                u = (u ^ (u >> 27)) * 0x94d049bb133111ebull;
-                u ^= u >> 31;
-                in[i] = e->subsample >= 1 || (double)(u >> 11) / 9007199254740992.0 < e->subsample;
-            }
-            gbt_tree *t = &m->trees[m->ntrees++];
-            t->cls = c;
-            t->n = 1;
-            t->node[0].feat = -1;
-            int level_lo = 0, level_hi = 1; /* nodes of the current level */
-            for (int d = 0; d <= depth; d++) {
-                int nl = level_hi - level_lo;
-                double G[GBT_MAXNODES] = {0}, H[GBT_MAXNODES] = {0};
-                size_t cnt[GBT_MAXNODES] = {0};
-                for (size_t i = 0; i < n; i++) {
-                    int v = node_of[i] - level_lo;
-                    if (v < 0 || v >= nl || !in[i]) continue;
-                    G[v] += g[i], H[v] += h[i], cnt[v]++;
-                }
-                double best[GBT_MAXNODES], bthr[GBT_MAXNODES];
-                int bfeat[GBT_MAXNODES];
-                for (int v = 0; v < nl; v++) best[v] = 1e-6, bfeat[v] = -1, bthr[v] = 0;
-                if (d < depth && t->n + 2 * nl <= GBT_MAXNODES) {
-                    for (size_t j = 0; j < F; j++) {
-                        double GL[GBT_MAXNODES] = {0}, HL[GBT_MAXNODES] = {0}, last[GBT_MAXNODES];
-                        size_t nL[GBT_MAXNODES] = {0};
-                        const size_t *o = ord + j * n;
-                        for (size_t q = 0; q < n; q++) {
-                            size_t i = o[q];
-                            int v = node_of[i] - level_lo;
-                            if (v < 0 || v >= nl || !in[i]) continue;
-                            double x = z[i * P + 1 + j];
-                            if (nL[v] >= min_leaf && cnt[v] - nL[v] >= min_leaf && x > last[v] &&
-                                HL[v] >= min_h && H[v] - HL[v] >= min_h) {
-                                double GR = G[v] - GL[v], HR = H[v] - HL[v];
-                                double gain = GL[v] * GL[v] / (HL[v] + lambda) +
-                                              GR * GR / (HR + lambda) -
-                                              G[v] * G[v] / (H[v] + lambda);
-                                if (gain > best[v])
-                                    best[v] = gain, bfeat[v] = (int)j,
-                                    bthr[v] = 0.5 * (last[v] + x);
-                            }
-                            GL[v] += g[i], HL[v] += h[i], nL[v]++, last[v] = x;
-                        }
-                    }
-                }
-                int next_lo = t->n;
-                for (int v = 0; v < nl; v++) {
-                    gbt_node *nd = &t->node[level_lo + v];
-                    if (bfeat[v] < 0) {
-                        nd->feat = -1;
-                        nd->value = -shrink * G[v] / (H[v] + lambda);
-                        continue;
-                    }
-                    nd->feat = bfeat[v], nd->thr = bthr[v];
-                    nd->left = t->n++, nd->right = t->n++;
-                    t->node[nd->left].feat = t->node[nd->right].feat = -1;
-                }
-                if (t->n == next_lo) break;
-                for (size_t i = 0; i < n; i++) {
-                    int v = node_of[i];
-                    if (v < 0) continue; /* settled in an earlier level's leaf */
-                    if (v < level_lo || v >= level_hi || t->node[v].feat < 0) {
-                        node_of[i] = -1 - v; /* settled in leaf v */
-                        continue;
-                    }
-                    const gbt_node *nd = &t->node[v];
-                    node_of[i] = z[i * P + 1 + (size_t)nd->feat] <= nd->thr ? nd->left : nd->right;
-                }
-                level_lo = next_lo, level_hi = t->n;
-            }
-            for (size_t i = 0; i < n; i++) { /* every sample's leaf adds to its logit */
-                int v = node_of[i] < 0 ? -1 - node_of[i] : node_of[i];
-                logit[i * NCLS + c] += t->node[v].value;
-            }
-        }
-    }
-    free(ord), free(logit), free(g), free(h), free(node_of), free(in);
-}
-
 /* A training sample is used unless its scene holds a clip of an excluded fold
  * or split, or a clip marked in drop (per clip, NULL: none). */
 static int use_sample(const sample *s, unsigned excl_folds, unsigned excl_splits,
@@ -876,164 +703,58 @@ static int use_sample(const sample *s, unsigned excl_folds, unsigned excl_splits
     return !drop || (!drop[s->clip_a] && (s->clip_b < 0 || !drop[s->clip_b]));
 }
 
-/* Train on the samples of scenes without an excluded fold, split or dropped
- * clip (drop: per clip, borrowed, NULL for none). Class
- * weights (n / (classes n_c))^balance: 1 gives every class the weight of
- * "none", 0 weights every segment alike. The inputs are
- * standardised, and full-batch gradient descent with Nesterov momentum
- * minimises the weighted cross-entropy plus l2/2 |w|^2 (bias not penalised).
- * Deterministic. Returns the number of samples used. */
-static size_t lr_train(const eval *e, lr_model *m, unsigned excl_folds, unsigned excl_splits,
-                       const unsigned char *drop)
+/* Fit a model (caller frees) to the samples of scenes without an excluded
+ * fold, split or dropped clip (drop: per clip, borrowed, NULL for none), with
+ * e->topt. Exits with a message if there is none or memory runs out. */
+static st_train_model *train(const eval *e, unsigned excl_folds, unsigned excl_splits,
+                             const unsigned char *drop)
 {
-    const size_t F = ST_DETECT_NFEAT, P = F + 1;
-    size_t n = 0, cnt[NCLS] = {0};
-    double sum[ST_DETECT_NFEAT] = {0}, ss[ST_DETECT_NFEAT] = {0};
-    for (size_t i = 0; i < e->nsamples; i++) {
-        const sample *s = &e->samples[i];
-        if (!use_sample(s, excl_folds, excl_splits, drop)) continue;
-        n++, cnt[s->label]++;
-        for (size_t j = 0; j < F; j++) sum[j] += s->x[j], ss[j] += s->x[j] * s->x[j];
-    }
-    free(m->trees);
-    memset(m, 0, sizeof(*m));
-    if (!n) return 0;
-    for (size_t j = 0; j < F; j++) {
-        m->mean[j] = sum[j] / (double)n;
-        double v = ss[j] / (double)n - m->mean[j] * m->mean[j];
-        m->scale[j] = v > 1e-12 ? sqrt(v) : 1.0;
-    }
-    double cw[NCLS];
-    for (int c = 0; c < NCLS; c++)
-        cw[c] = cnt[c] ? pow((double)n / (NCLS * (double)cnt[c]), e->balance) : 0.0;
-    static double grad[NCLS][ST_DETECT_NFEAT + 1], vel[NCLS][ST_DETECT_NFEAT + 1],
-        look[NCLS][ST_DETECT_NFEAT + 1];
-    memset(vel, 0, sizeof(vel));
-    double *z = malloc(n * P * sizeof(double));
-    int *lab = malloc(n * sizeof(int));
-    if (!z || !lab) {
+    const size_t F = ST_DETECT_NFEAT;
+    size_t n = 0;
+    for (size_t i = 0; i < e->nsamples; i++)
+        n += use_sample(&e->samples[i], excl_folds, excl_splits, drop);
+    double *x = malloc((n ? n : 1) * F * sizeof(double));
+    int *lab = malloc((n ? n : 1) * sizeof(int));
+    if (!x || !lab) {
         perror("audio-eval");
         exit(1);
     }
     size_t r = 0;
-    double wsum = 0;
     for (size_t i = 0; i < e->nsamples; i++) {
         const sample *s = &e->samples[i];
         if (!use_sample(s, excl_folds, excl_splits, drop)) continue;
-        z[r * P] = 1.0;
-        /* a feature left out (--without) is a constant 0: no split, no weight */
-        for (size_t j = 0; j < F; j++)
-            z[r * P + 1 + j] = e->feat_off[j] ? 0.0 : (s->x[j] - m->mean[j]) / m->scale[j];
-        lab[r] = s->label;
-        wsum += cw[s->label];
-        r++;
+        memcpy(x + r * F, s->x, F * sizeof(double));
+        lab[r++] = s->label;
     }
-    if (e->trees > 0) {
-        gbt_train(e, m, z, lab, cw, n);
-        free(z);
-        free(lab);
-        return n;
-    }
-    const double lr = 0.5, mom = 0.9;
-    for (int it = 0; it < 1500; it++) {
-        for (int c = 0; c < NCLS; c++)
-            for (size_t j = 0; j < P; j++) look[c][j] = m->w[c][j] + mom * vel[c][j];
-        memset(grad, 0, sizeof(grad));
-        for (size_t i = 0; i < n; i++) {
-            const double *x = z + i * P;
-            double a[NCLS], amax = -1e300, tot = 0;
-            for (int c = 0; c < NCLS; c++) {
-                double v = 0;
-                for (size_t j = 0; j < P; j++) v += look[c][j] * x[j];
-                a[c] = v;
-                if (v > amax) amax = v;
-            }
-            for (int c = 0; c < NCLS; c++) tot += (a[c] = exp(a[c] - amax));
-            double wi = cw[lab[i]] / wsum;
-            for (int c = 0; c < NCLS; c++) {
-                double g = wi * (a[c] / tot - (c == lab[i]));
-                for (size_t j = 0; j < P; j++) grad[c][j] += g * x[j];
-            }
-        }
-        for (int c = 0; c < NCLS; c++)
-            for (size_t j = 0; j < P; j++) {
-                double g = grad[c][j] + (j ? e->l2 * look[c][j] : 0.0);
-                vel[c][j] = mom * vel[c][j] - lr * g;
-                m->w[c][j] += vel[c][j];
-            }
-    }
-    free(z);
+    st_train_model *m = st_train_fit(x, lab, n, &e->topt);
+    free(x);
     free(lab);
-    return n;
-}
-
-/* The model in the text format of st_detect_model_parse (docs/audio.md). */
-static void lr_write(const eval *e, const lr_model *m, FILE *f, const char *how, size_t n)
-{
-    fprintf(f, "# Trained event classifier of stratum's audio analyser (data/audio-model.txt).\n");
-    fprintf(f, "# SPDX-License-Identifier: Apache-2.0\n");
-    fprintf(f, "stratum-audio-model 1\n");
-    fprintf(f, "# Segment classifier of stratum's audio detector (docs/audio.md, format there).\n");
-    fprintf(f, "# x_i = (feature_i - mean_i) / scale_i; logit_c = bias_c + sum_i w_ci x_i\n");
-    fprintf(f, "# + the leaf values of class c's trees; p = softmax(logit).\n");
-    if (m->ntrees)
-        fprintf(f,
-                "# Gradient-boosted trees: %d rounds x %d classes, depth %d, shrinkage %g, "
-                "min leaf %d.\n",
-                e->trees, NCLS, e->depth, e->shrink, e->min_leaf);
-    else
-        fprintf(f, "# Logistic regression, l2 %g.\n", e->l2);
-    fprintf(f, "# Trained by build/bench/audio-eval %s on %zu segments, class balance %g.\n", how,
-            n, e->balance);
-    for (size_t j = 0; j < ST_DETECT_NFEAT; j++)
-        fprintf(f, "feature %s %.9g %.9g\n", st_detect_feature_name(j), m->mean[j], m->scale[j]);
-    static const char *cls[NCLS] = {"none", "shout", "scream", "glass", "bang"};
-    for (int c = 0; c < NCLS; c++) {
-        fprintf(f, "weights %s", cls[c]);
-        for (size_t j = 0; j <= ST_DETECT_NFEAT; j++) fprintf(f, " %.9g", m->w[c][j]);
-        fprintf(f, "\n");
-    }
-    for (int c = 1; c < NCLS; c++) fprintf(f, "threshold %s %g\n", cls[c], e->thr[c - 1]);
-    for (size_t t = 0; t < m->ntrees; t++) {
-        const gbt_tree *tr = &m->trees[t];
-        fprintf(f, "tree %s %d\n", cls[tr->cls], tr->n);
-        for (int k = 0; k < tr->n; k++) {
-            const gbt_node *nd = &tr->node[k];
-            if (nd->feat < 0)
-                fprintf(f, "node -1 0 0 0 %.6g\n", nd->value);
-            else
-                fprintf(f, "node %d %.6g %d %d 0\n", nd->feat, nd->thr, nd->left, nd->right);
-        }
-    }
-}
-
-/* Parse a trained model back through the library's own parser. */
-static st_detect_model *lr_to_model(const eval *e, const lr_model *m)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        perror("audio-eval");
+    if (!m) {
+        fprintf(stderr, "audio-eval: training: %s\n",
+                n ? strerror(errno)
+                  : "no training segments (the corpus is too small to hold out "
+                    "a fold)");
         exit(1);
     }
-    lr_write(e, m, f, "", 0);
-    fclose(f);
-    char err[256];
-    st_detect_model *dm = st_detect_model_parse(buf, err, sizeof(err));
-    free(buf);
+    return m;
+}
+
+/* The detector's model for m (borrowed) at the thresholds of e. */
+static st_detect_model *to_detector(const eval *e, const st_train_model *m)
+{
+    st_detect_model *dm = st_train_model_detector(m, e->thr);
     if (!dm) {
-        fprintf(stderr, "audio-eval: trained model does not parse: %s\n", err);
+        fprintf(stderr, "audio-eval: trained model does not parse: %s\n", strerror(errno));
         exit(1);
     }
     return dm;
 }
 
 /* Segment-level accuracy of a model on samples (for the training report). */
-static void segment_report(const eval *e, const lr_model *m, unsigned only_folds,
+static void segment_report(const eval *e, const st_train_model *m, unsigned only_folds,
                            unsigned only_splits, const char *what)
 {
-    st_detect_model *dm = lr_to_model(e, m);
+    st_detect_model *dm = to_detector(e, m);
     long conf[NCLS][NCLS] = {{0}};
     st_detect_segment s;
     memset(&s, 0, sizeof(s));
@@ -1123,20 +844,23 @@ static void report(const score *sc)
 }
 
 /* Train one model per cross-validation fold (models: e->nfolds entries,
- * zeroed or from an earlier call, whose trees are freed), each without the
+ * NULL or from an earlier call, which are freed; the caller frees the new
+ * ones with st_train_model_free), each without the
  * scenes of its fold and split excl_split, and without the clips marked in
  * drop[k] (per clip; drop and its arrays borrowed, NULL for none). verbose
  * prints each fold's held-out segment confusion matrix. */
-static void cv_train(const eval *e, lr_model *models, unsigned excl_split,
+static void cv_train(const eval *e, st_train_model **models, unsigned excl_split,
                      unsigned char *const *drop, int verbose)
 {
     for (int k = 0; k < e->nfolds; k++) {
-        size_t n = lr_train(e, &models[k], 1u << k, excl_split, drop ? drop[k] : NULL);
+        st_train_model_free(models[k]);
+        models[k] = train(e, 1u << k, excl_split, drop ? drop[k] : NULL);
         if (!verbose) continue;
         char what[64];
         snprintf(what, sizeof(what), "fold %d held out", k);
-        printf("# fold %d: trained on %zu segments of scenes without fold %d\n", k, n, k);
-        segment_report(e, &models[k], 1u << k, ~0u, what);
+        printf("# fold %d: trained on %zu segments of scenes without fold %d\n", k,
+               st_train_model_segments(models[k]), k);
+        segment_report(e, models[k], 1u << k, ~0u, what);
     }
 }
 
@@ -1144,14 +868,14 @@ static void cv_train(const eval *e, lr_model *models, unsigned excl_split,
  * probability thresholds thr (per event class), written into the model; the
  * counts replace e->sc. The scenes depend only on seed and fold, so every
  * call scores the same scenes. */
-static void cv_score(eval *e, const lr_model *models, const double *thr, uint64_t seed)
+static void cv_score(eval *e, st_train_model *const *models, const double *thr, uint64_t seed)
 {
     double keep[NPOS];
     memcpy(keep, e->thr, sizeof(keep));
     memset(&e->sc, 0, sizeof(e->sc));
     memcpy(e->thr, thr, sizeof(e->thr));
     for (int k = 0; k < e->nfolds; k++) {
-        st_detect_model *dm = lr_to_model(e, &models[k]);
+        st_detect_model *dm = to_detector(e, models[k]);
         e->cfg.model = dm;
         e->fold = k;
         e->rng = seed + (uint64_t)k;
@@ -1253,7 +977,7 @@ static void class_thresholds(const double *thr, int n, double f1[][NPOS], double
 /* The operating-point trade-off: the fold models (borrowed) score the same
  * cross-validation scenes at every threshold of thr[0..n) (ascending). Each
  * threshold also lowers min_confidence to itself when it is below it. */
-static void sweep(eval *e, const lr_model *models, const double *thr, int n, uint64_t seed)
+static void sweep(eval *e, st_train_model *const *models, const double *thr, int n, uint64_t seed)
 {
     double f1[MAXTHR][NPOS], fa_c[MAXTHR][NPOS], fa_h[MAXTHR];
     double base_conf = e->cfg.detect.min_confidence;
@@ -1318,7 +1042,7 @@ static void score_add(score *a, const score *b)
  * (as sweep; e->thr when nthr is 0), so that points of the curve can be
  * compared at equal false alarms per hour. Prints the summary lines per draw
  * and pooled over the draws. */
-static void learning_curve(eval *e, lr_model *models, int reps, const double *thr, int nthr,
+static void learning_curve(eval *e, st_train_model **models, int reps, const double *thr, int nthr,
                            unsigned excl_split, uint64_t seed)
 {
     double base_conf = e->cfg.detect.min_confidence;
@@ -1575,9 +1299,9 @@ int main(int argc, char **argv)
                                          0.95, 0.97, 0.98, 0.985, 0.99, 0.995, 0.999};
     double thr[MAXTHR];
     int nthr = 0, lc_draws = 0;
-    e.split = -1, e.fold = -1, e.nfolds = 5, e.neg_reps = 8, e.l2 = 0.01, e.balance = 0.5;
+    e.split = -1, e.fold = -1, e.nfolds = 5, e.neg_reps = 8, e.train_reps = 1;
+    st_train_opts_default(&e.topt);
     for (int k = 0; k < NPOS; k++) e.thr[k] = 0.5;
-    e.trees = 100, e.depth = 3, e.shrink = 0.1, e.train_reps = 1, e.min_leaf = 5, e.subsample = 1;
     st_analyser_config_default(&e.cfg, RATE);
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1647,7 +1371,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--train") && v) {
             mode = M_TRAIN, train_out = argv[++i];
         } else if (!strcmp(o, "--l2") && v) {
-            e.l2 = parse_num(o, argv[++i], 0, 100);
+            e.topt.l2 = parse_num(o, argv[++i], 0, 100);
         } else if (!strcmp(o, "--threshold") && v) {
             if (parse_thresholds(argv[++i], e.thr) < 0) return 2;
         } else if (!strcmp(o, "--augment") && v) {
@@ -1655,20 +1379,20 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--train-reps") && v) {
             e.train_reps = (int)parse_num(o, argv[++i], 1, 20);
         } else if (!strcmp(o, "--trees") && v) {
-            e.trees = (int)parse_num(o, argv[++i], 0, 2000);
+            e.topt.trees = (int)parse_num(o, argv[++i], 0, 2000);
         } else if (!strcmp(o, "--min-leaf") && v) {
-            e.min_leaf = (int)parse_num(o, argv[++i], 1, 1000);
+            e.topt.min_leaf = (int)parse_num(o, argv[++i], 1, 1000);
         } else if (!strcmp(o, "--depth") && v) {
-            e.depth = (int)parse_num(o, argv[++i], 1, 5);
+            e.topt.depth = (int)parse_num(o, argv[++i], 1, 5);
         } else if (!strcmp(o, "--shrink") && v) {
-            e.shrink = parse_num(o, argv[++i], 0.001, 1);
+            e.topt.shrink = parse_num(o, argv[++i], 0.001, 1);
         } else if (!strcmp(o, "--without") && v) {
             without = argv[++i];
-            if (feature_mask(without, e.feat_off) < 0) return 2;
+            if (feature_mask(without, e.topt.feat_off) < 0) return 2;
         } else if (!strcmp(o, "--subsample") && v) {
-            e.subsample = parse_num(o, argv[++i], 0.05, 1);
+            e.topt.subsample = parse_num(o, argv[++i], 0.05, 1);
         } else if (!strcmp(o, "--balance") && v) {
-            e.balance = parse_num(o, argv[++i], 0, 1);
+            e.topt.balance = parse_num(o, argv[++i], 0, 1);
         } else if (!strcmp(o, "--neg-reps") && v) {
             e.neg_reps = (int)parse_num(o, argv[++i], 1, 100);
         } else if (!strcmp(o, "--dump")) {
@@ -1776,35 +1500,37 @@ int main(int argc, char **argv)
             for (int si = 0; si < 7; si++) printf(" %ld/%ld", e.cand_hit[k][si], e.cand_all[k][si]);
             printf("\n");
         }
-        static lr_model m;
+        st_train_model *m = NULL;
         if (mode == M_TRAIN) {
             unsigned excl = e.split >= 0 ? 1u << (1 - e.split) : 0u;
-            size_t n = lr_train(&e, &m, 0, excl, only_extra);
+            m = train(&e, 0, excl, only_extra);
             FILE *f = fopen(train_out, "w");
             if (!f) {
                 fprintf(stderr, "audio-eval: %s: %s\n", train_out, strerror(errno));
                 return 1;
             }
             char how[1280];
-            snprintf(how, sizeof(how), "--train (seed %llu, split %s%s%s%s)", seed,
+            snprintf(how, sizeof(how), "build/bench/audio-eval --train (seed %llu, split %s%s%s%s)",
+                     seed,
                      e.split < 0 ? "all"
                      : e.split   ? "test"
                                  : "dev",
                      extra_dir ? (e.extra_only ? ", --extra-train only" : ", with --extra-train")
                                : "",
                      without ? ", --without " : "", without ? without : "");
-            lr_write(&e, &m, f, how, n);
-            if (fclose(f)) {
+            int wrc = st_train_model_write(m, f, e.thr, how);
+            if (fclose(f) || wrc < 0) {
                 fprintf(stderr, "audio-eval: %s: write error\n", train_out);
                 return 1;
             }
-            segment_report(&e, &m, ~0u, ~0u, "training fit (resubstitution)");
+            segment_report(&e, m, ~0u, ~0u, "training fit (resubstitution)");
             printf("# wrote %s\n", train_out);
         } else if (mode == M_HOLDOUT) {
-            size_t n = lr_train(&e, &m, 0, 1u << 1, only_extra);
-            printf("# holdout: trained on %zu segments of scenes with dev clips only\n", n);
-            segment_report(&e, &m, ~0u, 1u << 1, "test half");
-            st_detect_model *dm = lr_to_model(&e, &m);
+            m = train(&e, 0, 1u << 1, only_extra);
+            printf("# holdout: trained on %zu segments of scenes with dev clips only\n",
+                   st_train_model_segments(m));
+            segment_report(&e, m, ~0u, 1u << 1, "test half");
+            st_detect_model *dm = to_detector(&e, m);
             e.cfg.model = dm;
             e.split = 1;
             e.rng = seed;
@@ -1814,7 +1540,7 @@ int main(int argc, char **argv)
         } else {
             /* with --split, cross-validate within that half only */
             unsigned excl_split = e.split >= 0 ? 1u << (1 - e.split) : 0u;
-            static lr_model models[MAXFOLDS];
+            st_train_model *models[MAXFOLDS] = {NULL};
             if (lc_draws) {
                 learning_curve(&e, models, lc_draws, thr, nthr, excl_split, seed);
             } else {
@@ -1828,9 +1554,9 @@ int main(int argc, char **argv)
                     report(&e.sc);
                 }
             }
-            for (int k = 0; k < e.nfolds; k++) free(models[k].trees);
+            for (int k = 0; k < e.nfolds; k++) st_train_model_free(models[k]);
         }
-        free(m.trees);
+        st_train_model_free(m);
     }
     for (size_t i = 0; i < e.nclips; i++) free(e.clips[i].x);
     free(e.samples);
