@@ -1181,7 +1181,7 @@ static void usage(FILE *o)
             "                  [--cv K | --holdout | --model FILE [--split all|dev|test] |\n"
             "                   --rules [--split all|dev|test] | --train OUT [--split ...]]\n"
             "                  [--trees N --depth D --shrink S --min-leaf L | --trees 0 --l2 X]\n"
-            "                  [--balance B] [--subsample F] [--without NAME,PREFIX*,...]\n"
+            "                  [--balance B] [--subsample F [--bags K]] [--without NAME,...]\n"
             "                  [--threshold P|CLASS=P,...] [--neg-reps R] [--train-reps R]\n"
             "                  [--augment 0..3] [--group-by source|clip]\n"
             "                  [--extra-train DIR [--extra-only]]\n"
@@ -1212,7 +1212,8 @@ static void usage(FILE *o)
             "model's training scenes; they are never scored. --extra-only trains on those\n"
             "alone, so every clip of --corpus is scored by a model that never saw it.\n"
             "--without leaves features out of every model (names as in docs/audio.md; a\n"
-            "trailing * matches a prefix, e.g. cep*): an ablation.\n");
+            "trailing * matches a prefix, e.g. cep*): an ablation. --bags K averages K\n"
+            "boosted models, each grown on --subsample shares of its own.\n");
 }
 
 /* --threshold P (every event class) or CLASS=P,... (the classes named; the
@@ -1391,6 +1392,8 @@ int main(int argc, char **argv)
             if (feature_mask(without, e.topt.feat_off) < 0) return 2;
         } else if (!strcmp(o, "--subsample") && v) {
             e.topt.subsample = parse_num(o, argv[++i], 0.05, 1);
+        } else if (!strcmp(o, "--bags") && v) {
+            e.topt.bags = (int)parse_num(o, argv[++i], 1, 8);
         } else if (!strcmp(o, "--balance") && v) {
             e.topt.balance = parse_num(o, argv[++i], 0, 1);
         } else if (!strcmp(o, "--neg-reps") && v) {
@@ -1426,6 +1429,13 @@ int main(int argc, char **argv)
     if (extra_dir && (mode == M_MODEL || mode == M_RULES)) {
         fprintf(stderr, "audio-eval: --extra-train adds training data: use it with --cv, "
                         "--holdout or --train\n");
+        return 2;
+    }
+    if (e.topt.bags > 1 && (e.topt.subsample >= 1 || e.topt.trees * NCLS * e.topt.bags > 4000)) {
+        fprintf(stderr,
+                "audio-eval: --bags %d: each model needs a --subsample below 1 of its own, "
+                "and trees x 5 classes x bags may be at most 4000 (a model file's limit)\n",
+                e.topt.bags);
         return 2;
     }
     if (without && (mode == M_MODEL || mode == M_RULES)) {

@@ -16,13 +16,16 @@ typedef struct st_train_opts {
     int min_leaf;     /* fewest training segments in a leaf, >= 1 */
     double shrink;    /* boosting shrinkage, (0, 1] */
     double subsample; /* share of the segments each tree is grown on, (0, 1] (1: all) */
+    int bags;         /* boosted models averaged, 1..8, each on subsamples of its own (> 1
+                         needs subsample < 1); trees x 5 classes x bags <= 4000 */
     double l2;        /* ridge penalty of the logistic regression, >= 0 */
     double balance;   /* class weights (n / (classes n_c))^balance, >= 0 */
     unsigned char feat_off[ST_DETECT_NFEAT]; /* non-zero: a feature the model never sees */
 } st_train_opts;
 
-/* 100 rounds of depth 3, min leaf 5, shrinkage 0.1, every segment, l2 0.01,
- * balance 0.5, every feature: the shipped model's settings (docs/audio.md). */
+/* 100 rounds of depth 3, min leaf 5, shrinkage 0.1, every segment, one model,
+ * l2 0.01, balance 0.5, every feature: the shipped model's settings
+ * (docs/audio.md). */
 void st_train_opts_default(st_train_opts *o);
 
 /* A fitted classifier. Opaque. */

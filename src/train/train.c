@@ -19,6 +19,8 @@
 #define LEAF_LAMBDA  1.0  /* Newton leaf value -G / (H + lambda) */
 #define MIN_HESSIAN  1e-3 /* a split leaves at least this much curvature on each side */
 #define GAIN_EPSILON 1e-6 /* a split must gain more than this */
+#define MAX_BAGS     8
+#define MAX_TREES    4000 /* st_detect_model_parse reads at most this many trees */
 
 typedef struct tree_node {
     int feat, left, right; /* feat -1: leaf */
@@ -46,7 +48,7 @@ static const char *const class_names[NCLS] = {"none", "shout", "scream", "glass"
 void st_train_opts_default(st_train_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->trees = 100, o->depth = 3, o->min_leaf = 5, o->shrink = 0.1, o->subsample = 1;
+    o->trees = 100, o->depth = 3, o->min_leaf = 5, o->shrink = 0.1, o->subsample = 1, o->bags = 1;
     o->l2 = 0.01, o->balance = 0.5;
 }
 
@@ -92,32 +94,16 @@ static int in_subsample(int tree_no, size_t i, double share)
     return (double)(u >> 11) / 9007199254740992.0 < share;
 }
 
-/* Gradient-boosted regression trees for the softmax loss: each round fits
- * one depth-limited tree per class to the gradient of the weighted
- * cross-entropy, leaf value -G / (H + lambda), shrunk by `shrink`. Splits are
- * exact: every feature's segments are scanned in sorted order once per level.
- * z holds the standardised features (row i at z + i P, bias column first).
- * 0 or -ENOMEM. */
-static int fit_trees(st_train_model *m, const double *z, const int *lab, const double *cw, size_t n)
+/* One boosted model of fit_trees (bag `bag`), its trees appended to m; the
+ * other arguments are fit_trees' scratch (n entries each; ord sorted). */
+static void fit_bag(st_train_model *m, const double *z, const int *lab, const double *cw, size_t n,
+                    int bag, const size_t *ord, double *logit, double *g, double *h, int *node_of,
+                    unsigned char *in)
 {
     const st_train_opts *o = &m->opt;
     const size_t min_leaf = (size_t)o->min_leaf;
-    double prior[NCLS] = {0}, wtot = 0;
-    for (size_t i = 0; i < n; i++) prior[lab[i]] += cw[lab[i]], wtot += cw[lab[i]];
-    for (int c = 0; c < NCLS; c++) m->w[c][0] = log((prior[c] + 1e-3) / wtot);
-    int rc = -ENOMEM;
-    size_t *ord = malloc(NF * n * sizeof(size_t)), *tmp = malloc(n * sizeof(size_t));
-    double *logit = malloc(n * NCLS * sizeof(double)), *g = malloc(n * sizeof(double));
-    double *h = malloc(n * sizeof(double));
-    int *node_of = malloc(n * sizeof(int));
-    unsigned char *in = malloc(n);
-    m->trees = calloc((size_t)o->trees * NCLS, sizeof(tree));
-    if (!ord || !tmp || !logit || !g || !h || !node_of || !in || !m->trees) goto done;
-    for (size_t j = 0; j < NF; j++) { /* sorted order of every feature */
-        size_t *oj = ord + j * n;
-        for (size_t i = 0; i < n; i++) oj[i] = i;
-        sort_by(oj, tmp, n, z, 1 + j);
-    }
+    double wtot = 0;
+    for (size_t i = 0; i < n; i++) wtot += cw[lab[i]];
     for (size_t i = 0; i < n; i++)
         for (int c = 0; c < NCLS; c++) logit[i * NCLS + c] = m->w[c][0];
     for (int r = 0; r < o->trees; r++) {
@@ -132,7 +118,8 @@ static int fit_trees(st_train_model *m, const double *z, const int *lab, const d
                 g[i] = wi * (pc - (lab[i] == c));
                 h[i] = wi * (pc * (1 - pc) > 1e-6 ? pc * (1 - pc) : 1e-6);
                 node_of[i] = 0;
-                in[i] = (unsigned char)in_subsample(r * NCLS + c, i, o->subsample);
+                in[i] =
+                    (unsigned char)in_subsample((bag * o->trees + r) * NCLS + c, i, o->subsample);
             }
             tree *t = &m->trees[m->ntrees++];
             t->cls = c;
@@ -206,6 +193,39 @@ static int fit_trees(st_train_model *m, const double *z, const int *lab, const d
             }
         }
     }
+}
+
+/* Gradient-boosted regression trees for the softmax loss: each round fits
+ * one depth-limited tree per class to the gradient of the weighted
+ * cross-entropy, leaf value -G / (H + lambda), shrunk by `shrink`. Splits are
+ * exact: every feature's segments are scanned in sorted order once per level.
+ * With bags > 1, that many boosted models are grown, each on subsamples of
+ * its own, and averaged (their leaf values divided by bags; the bias is the
+ * same for all). z holds the standardised features (row i at z + i P, bias
+ * column first). 0 or -ENOMEM. */
+static int fit_trees(st_train_model *m, const double *z, const int *lab, const double *cw, size_t n)
+{
+    const st_train_opts *o = &m->opt;
+    double prior[NCLS] = {0}, wtot = 0;
+    for (size_t i = 0; i < n; i++) prior[lab[i]] += cw[lab[i]], wtot += cw[lab[i]];
+    for (int c = 0; c < NCLS; c++) m->w[c][0] = log((prior[c] + 1e-3) / wtot);
+    int rc = -ENOMEM;
+    size_t *ord = malloc(NF * n * sizeof(size_t)), *tmp = malloc(n * sizeof(size_t));
+    double *logit = malloc(n * NCLS * sizeof(double)), *g = malloc(n * sizeof(double));
+    double *h = malloc(n * sizeof(double));
+    int *node_of = malloc(n * sizeof(int));
+    unsigned char *in = malloc(n);
+    m->trees = calloc((size_t)o->trees * NCLS * (size_t)o->bags, sizeof(tree));
+    if (!ord || !tmp || !logit || !g || !h || !node_of || !in || !m->trees) goto done;
+    for (size_t j = 0; j < NF; j++) { /* sorted order of every feature */
+        size_t *oj = ord + j * n;
+        for (size_t i = 0; i < n; i++) oj[i] = i;
+        sort_by(oj, tmp, n, z, 1 + j);
+    }
+    for (int b = 0; b < o->bags; b++) fit_bag(m, z, lab, cw, n, b, ord, logit, g, h, node_of, in);
+    if (o->bags > 1)
+        for (size_t t = 0; t < m->ntrees; t++)
+            for (int k = 0; k < m->trees[t].n; k++) m->trees[t].node[k].value /= o->bags;
     rc = 0;
 done:
     free(ord), free(tmp), free(logit), free(g), free(h), free(node_of), free(in);
@@ -261,9 +281,10 @@ done:
 static int opts_ok(const st_train_opts *o)
 {
     return o->trees >= 0 && o->trees <= 2000 && o->depth >= 1 && o->depth <= MAXDEPTH &&
-           o->min_leaf >= 1 && o->shrink > 0 && o->shrink <= 1 && o->subsample > 0 &&
-           o->subsample <= 1 && o->l2 >= 0 && isfinite(o->l2) && o->balance >= 0 &&
-           isfinite(o->balance);
+           o->bags >= 1 && o->bags <= MAX_BAGS && (o->bags == 1 || o->subsample < 1) &&
+           (size_t)o->trees * NCLS * (size_t)o->bags <= MAX_TREES && o->min_leaf >= 1 &&
+           o->shrink > 0 && o->shrink <= 1 && o->subsample > 0 && o->subsample <= 1 && o->l2 >= 0 &&
+           isfinite(o->l2) && o->balance >= 0 && isfinite(o->balance);
 }
 
 st_train_model *st_train_fit(const double *x, const int *label, size_t n, const st_train_opts *o)
@@ -321,6 +342,10 @@ nomem:
 int st_train_model_write(const st_train_model *m, FILE *f, const double *thr, const char *how)
 {
     const st_train_opts *o = &m->opt;
+    char bags[96] = "";
+    if (o->bags > 1)
+        snprintf(bags, sizeof(bags), "; the mean of %d such models, each on subsamples of %g",
+                 o->bags, o->subsample);
     fprintf(f, "# Trained event classifier of stratum's audio analyser (data/audio-model.txt).\n");
     fprintf(f, "# SPDX-License-Identifier: Apache-2.0\n");
     fprintf(f, "stratum-audio-model 1\n");
@@ -330,8 +355,8 @@ int st_train_model_write(const st_train_model *m, FILE *f, const double *thr, co
     if (m->ntrees)
         fprintf(f,
                 "# Gradient-boosted trees: %d rounds x %d classes, depth %d, shrinkage %g, "
-                "min leaf %d.\n",
-                o->trees, NCLS, o->depth, o->shrink, o->min_leaf);
+                "min leaf %d%s.\n",
+                o->trees, NCLS, o->depth, o->shrink, o->min_leaf, bags);
     else
         fprintf(f, "# Logistic regression, l2 %g.\n", o->l2);
     fprintf(f, "# Trained%s%s on %zu segments, class balance %g.\n", how ? " by " : "",

@@ -150,6 +150,7 @@ expect_fail 2 'needs --extra-train' --corpus "$A" --extra-only
 expect_fail 2 'CLASS one of shout, scream, glass, bang' --corpus "$A" --threshold loud=0.5
 expect_fail 2 'in (0, 1]' --corpus "$A" --threshold shout=1.5
 expect_fail 2 'in (0, 1]' --corpus "$A" --threshold bang=0.5,
+expect_fail 2 'a --subsample below 1 of its own' --corpus "$A" --bags 2
 expect_fail 2 "no feature is named 'cep_x'" --corpus "$A" --without rise_s,cep_x
 expect_fail 2 'use it with --cv' --corpus "$A" --without rise_s --rules
 expect_fail 2 'use it with --cv' --corpus "$A" --extra-train "$B" --rules

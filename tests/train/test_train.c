@@ -143,6 +143,41 @@ static void test_features_left_out(void)
     free(x);
 }
 
+/* Bagged boosting: K models on subsamples of their own, averaged. */
+static void test_bags(void)
+{
+    double *x = malloc(2 * NTR * NF * sizeof(double));
+    int lab[2 * NTR];
+    make_task(x, lab, 2 * NTR, 19);
+    st_train_opts o;
+    st_train_opts_default(&o);
+    o.trees = 20, o.subsample = 0.5;
+    st_train_model *one = st_train_fit(x, lab, NTR, &o);
+    o.bags = 3;
+    st_train_model *three = st_train_fit(x, lab, NTR, &o);
+    CHECK(one != NULL && three != NULL);
+    char *a = written(one, half), *b = written(three, half);
+    size_t trees_a = 0, trees_b = 0;
+    for (const char *l = strstr(a, "\ntree "); l; l = strstr(l + 1, "\ntree ")) trees_a++;
+    for (const char *l = strstr(b, "\ntree "); l; l = strstr(l + 1, "\ntree ")) trees_b++;
+    CHECK_EQ_INT((int)trees_a, 20 * ST_DETECT_NCLASS);
+    CHECK_EQ_INT((int)trees_b, 3 * 20 * ST_DETECT_NCLASS);
+    CHECK(strstr(b, "; the mean of 3 such models, each on subsamples of 0.5.\n") != NULL);
+    /* the first bag is the single model, its leaves divided by 3: compare the
+     * first leaf of the first tree */
+    double va = 0, vb = 0;
+    CHECK(sscanf(strstr(a, "\nnode -1 "), "\nnode -1 0 0 0 %lf", &va) == 1);
+    CHECK(sscanf(strstr(b, "\nnode -1 "), "\nnode -1 0 0 0 %lf", &vb) == 1);
+    CHECK_NEAR(vb, va / 3, 1e-5 * fabs(va) + 1e-9);
+    st_detect_model *dm = st_train_model_detector(three, half);
+    CHECK(accuracy(dm, x + NTR * NF, lab + NTR, NTR) > 0.93);
+    st_detect_model_free(dm);
+    free(a), free(b);
+    st_train_model_free(one);
+    st_train_model_free(three);
+    free(x);
+}
+
 /* Per-class thresholds are written and used: a threshold of 1 silences a class. */
 static void test_thresholds(void)
 {
@@ -194,6 +229,16 @@ static void test_errors(void)
     errno = 0;
     CHECK(st_train_fit(x, lab, 2, &o) == NULL && errno == EINVAL);
     st_train_opts_default(&o);
+    o.bags = 2; /* bags need subsamples of their own */
+    errno = 0;
+    CHECK(st_train_fit(x, lab, 2, &o) == NULL && errno == EINVAL);
+    o.subsample = 0.5, o.bags = 9;
+    errno = 0;
+    CHECK(st_train_fit(x, lab, 2, &o) == NULL && errno == EINVAL);
+    o.trees = 1000, o.bags = 2; /* more trees than a model file may hold */
+    errno = 0;
+    CHECK(st_train_fit(x, lab, 2, &o) == NULL && errno == EINVAL);
+    st_train_opts_default(&o);
     o.subsample = 0;
     errno = 0;
     CHECK(st_train_fit(x, lab, 2, &o) == NULL && errno == EINVAL);
@@ -213,6 +258,7 @@ int main(void)
     RUN(test_trees_learn_and_generalise);
     RUN(test_linear_model);
     RUN(test_features_left_out);
+    RUN(test_bags);
     RUN(test_thresholds);
     RUN(test_errors);
     return TEST_END("audio/train");
