@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "stratum/audio_analyser.h"
-#include "stratum/audio_train.h"
 #include "stratum/audio_biquad.h"
 #include "stratum/audio_source.h"
+#include "stratum/audio_train.h"
 
 #define RATE        16000.0 /* scenes are built at 16 kHz mono, as the corpus README suggests */
 #define MAXCLIPS    2048
@@ -731,9 +731,7 @@ static st_train_model *train(const eval *e, unsigned excl_folds, unsigned excl_s
     free(lab);
     if (!m) {
         fprintf(stderr, "audio-eval: training: %s\n",
-                n ? strerror(errno)
-                  : "no training segments (the corpus is too small to hold out "
-                    "a fold)");
+                n ? strerror(errno) : "no training segments left once the fold is held out");
         exit(1);
     }
     return m;
@@ -941,45 +939,12 @@ static void thr_point(eval *e, const double *thr, int nthr, int t, double base_c
             (size_t)snprintf(label + at, cap - at, "%s%s=%g", k ? "," : "", pos_classes[k], tc[k]);
 }
 
-/* The best per-class thresholds within a false-alarm budget. A segment can be
- * an event only of its most probable event class (st_detect_model_classify),
- * and min_confidence is lowered to the lowest threshold, so each class's F1
- * and its share of the false alarms depend on its own threshold alone and the
- * shares add up. Searches every combination of thr[0..n) for the highest mean
- * F1 whose false alarms sum to at most budget per hour, and prints it. */
-static void class_thresholds(const double *thr, int n, double f1[][NPOS], double fa_c[][NPOS],
-                             double budget)
-{
-    int best[NPOS] = {-1}, t[NPOS];
-    double best_f = -1, best_fa = 0;
-    for (t[0] = 0; t[0] < n; t[0]++)
-        for (t[1] = 0; t[1] < n; t[1]++)
-            for (t[2] = 0; t[2] < n; t[2]++)
-                for (t[3] = 0; t[3] < n; t[3]++) {
-                    double f = 0, fa = 0;
-                    for (int k = 0; k < NPOS; k++) f += f1[t[k]][k], fa += fa_c[t[k]][k];
-                    int better = f > best_f + 1e-9 || (f > best_f - 1e-9 && fa < best_fa);
-                    if (fa <= budget + 1e-9 && better) {
-                        best_f = f, best_fa = fa;
-                        memcpy(best, t, sizeof(best));
-                    }
-                }
-    if (best[0] < 0) {
-        printf("# sweep: no per-class thresholds reach <= %g false alarms/h\n", budget);
-        return;
-    }
-    printf("# sweep: per-class thresholds for <= %g false alarms/h: shout %g scream %g glass %g "
-           "bang %g: F1 %.2f / %.2f / %.2f / %.2f, mean %.2f (%.2f false alarms/h)\n",
-           budget, thr[best[0]], thr[best[1]], thr[best[2]], thr[best[3]], f1[best[0]][0],
-           f1[best[1]][1], f1[best[2]][2], f1[best[3]][3], best_f / NPOS, best_fa);
-}
-
 /* The operating-point trade-off: the fold models (borrowed) score the same
  * cross-validation scenes at every threshold of thr[0..n) (ascending). Each
  * threshold also lowers min_confidence to itself when it is below it. */
 static void sweep(eval *e, st_train_model *const *models, const double *thr, int n, uint64_t seed)
 {
-    double f1[MAXTHR][NPOS], fa_c[MAXTHR][NPOS], fa_h[MAXTHR];
+    double f1[MAXTHR][NPOS], fa_c[NPOS], fa_h[MAXTHR];
     double base_conf = e->cfg.detect.min_confidence;
     for (int t = 0; t < n; t++) {
         char prefix[96], label[64];
@@ -987,7 +952,7 @@ static void sweep(eval *e, st_train_model *const *models, const double *thr, int
         thr_point(e, thr, n, t, base_conf, tc, label, sizeof(label));
         cv_score(e, models, tc, seed);
         snprintf(prefix, sizeof(prefix), "sweep threshold=%s", label);
-        summary_lines(prefix, &e->sc, f1[t], fa_c[t], &fa_h[t]);
+        summary_lines(prefix, &e->sc, f1[t], fa_c, &fa_h[t]);
         fflush(stdout);
     }
     e->cfg.detect.min_confidence = base_conf;
@@ -1017,9 +982,6 @@ static void sweep(eval *e, st_train_model *const *models, const double *thr, int
     printf("# sweep: best mean F1 %.2f at threshold %g (%.2f false alarms/h)\n",
            (f1[best_mean][0] + f1[best_mean][1] + f1[best_mean][2] + f1[best_mean][3]) / NPOS,
            thr[best_mean], fa_h[best_mean]);
-    static const double budgets[] = {1, 5, 15};
-    for (size_t b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++)
-        class_thresholds(thr, n, f1, fa_c, budgets[b]);
 }
 
 static void score_add(score *a, const score *b)
@@ -1199,9 +1161,8 @@ static void usage(FILE *o)
             "--sweep scores the same cross-validation at probability thresholds 0.3 ... 0.999\n"
             "(--thresholds: an ascending list) and prints, per threshold, one line per\n"
             "positive class (SNR >= 6 dB) with the negatives' false alarms per hour and\n"
-            "the share of them detected as that class, then the best per-class thresholds\n"
-            "within 1, 5 and 15 false alarms/h (scripts/audio-thresholds chooses them over\n"
-            "several seeds' sweeps).\n"
+            "the share of them detected as that class (scripts/audio-thresholds picks\n"
+            "per-class thresholds from the sweeps of one or more seeds).\n"
             "--learning-curve repeats the cross-validation with each fold trained on 1/3,\n"
             "2/3 and all of its positive source groups (--draws R random draws, default 3),\n"
             "at --threshold or at every threshold of --sweep / --thresholds.\n"

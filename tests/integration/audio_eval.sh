@@ -107,15 +107,17 @@ awk '/^sweep threshold=/ && / class=/ { split($NF, a, "="); sum[$2] += a[2]; n++
      END { for (t in tot) { if (sum[t] < tot[t] - 0.05 || sum[t] > tot[t] + 0.05) exit 1; any += tot[t] }
            exit n != 12 || any == 0 }' \
     "$TMP/sweep.txt" || fail "class false alarms do not add up to the negatives': $(grep '^sweep' "$TMP/sweep.txt")"
-has '^# sweep: per-class thresholds for <= 15 false alarms/h: shout ' "$TMP/sweep.txt" ||
-    has '^# sweep: no per-class thresholds reach <= 15 ' "$TMP/sweep.txt" || fail "no per-class choice"
 ok "per-class thresholds: written into the model; the sweep's class shares add up"
 
-# scripts/audio-thresholds on two made-up sweeps with a known answer: within
-# 1 false alarm/h one threshold for all must be 0.9 (mean F1 0.375), while
-# per class shout alone goes to 0.9 (0.2 + 0.3 + 0.1 + 0.3 = 0.9/h, mean 0.55).
+# scripts/audio-thresholds on two made-up sweeps with a known answer. Within
+# 1 false alarm/h, on seed 1 one threshold for all must be 0.9 (mean F1
+# 0.375), while per class only shout goes to 0.9 (0.2 + 0.3 + 0.1 + 0.3 =
+# 0.9/h, mean 0.55). On seed 2 bang at 0.5 costs 0.8/h, so there (and on the
+# mean of both) bang goes to 0.9 as well; each seed left out is scored with
+# the other's pick.
 for s in 1 2; do
     while read -r t c f fa; do
+        [ "$s.$t.$c" = 2.0.5.bang ] && fa=0.8
         echo "sweep threshold=$t class=$c snr>=6 precision=1 recall=1 f1=$f events=9 negatives_false_alarms_per_hour=0 class_false_alarms_per_hour=$fa"
     done >"$TMP/made.$s" <<'EOF2'
 0.5 shout 0.6 4
@@ -131,9 +133,12 @@ done
 out=$("$ROOT/scripts/audio-thresholds" --budgets 1 "$TMP/made.1" "$TMP/made.2")
 printf '%s\n' "$out" | has -F 'single thresholds, chosen and scored on all 2 seeds: shout 0.9 scream 0.9 glass 0.9 bang 0.9: F1 0.50 / 0.10 / 0.30 / 0.60, mean 0.38, 0.3 false alarms/h' ||
     fail "single threshold: $out"
-printf '%s\n' "$out" | has -F 'per-class thresholds, chosen and scored on all 2 seeds: shout 0.9 scream 0.5 glass 0.5 bang 0.5: F1 0.50 / 0.40 / 0.50 / 0.80, mean 0.55, 0.9 false alarms/h' ||
+printf '%s\n' "$out" | has -F 'per-class thresholds, chosen and scored on all 2 seeds: shout 0.9 scream 0.5 glass 0.5 bang 0.9: F1 0.50 / 0.40 / 0.50 / 0.60, mean 0.50, 0.7 false alarms/h' ||
     fail "per-class thresholds: $out"
-printf '%s\n' "$out" | has -F "left out $TMP/made.2: shout 0.9 scream 0.5" || fail "leave-one-seed-out: $out"
+printf '%s\n' "$out" | has -F "left out $TMP/made.1: shout 0.9 scream 0.5 glass 0.5 bang 0.9: F1 0.50 / 0.40 / 0.50 / 0.60, mean 0.50, 0.7 false alarms/h" ||
+    fail "seed 1 left out: $out"
+printf '%s\n' "$out" | has -F "left out $TMP/made.2: shout 0.9 scream 0.5 glass 0.5 bang 0.5: F1 0.50 / 0.40 / 0.50 / 0.80, mean 0.55, 1.4 false alarms/h" ||
+    fail "seed 2 left out: $out"
 "$ROOT/scripts/audio-thresholds" "$TMP/sweep.txt" | has '^budget 15 false alarms/h' ||
     fail "audio-thresholds does not read audio-eval's sweep"
 set +e; err=$("$ROOT/scripts/audio-thresholds" "$TMP/t.txt" 2>&1); rc=$?; set -e
