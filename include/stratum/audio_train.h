@@ -1,5 +1,4 @@
-/* Training of the segment classifier that st_detect_model_parse reads (boosted trees or softmax).
- */
+/* Fitting the audio event classifier that st_detect_model_parse reads: boosted trees, softmax. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #ifndef STRATUM_AUDIO_TRAIN_H
 #define STRATUM_AUDIO_TRAIN_H

@@ -1,5 +1,4 @@
-/* Training of the segment classifier that st_detect_model_parse reads (boosted trees or softmax).
- */
+/* Fitting the audio event classifier that st_detect_model_parse reads: boosted trees, softmax. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <math.h>
@@ -80,7 +79,7 @@ static void sort_by(size_t *idx, size_t *tmp, size_t n, const double *z, size_t 
     }
 }
 
-/* Whether tree t of round r grows on segment i under stochastic gradient
+/* Whether the tree_no-th tree grows on segment i under stochastic gradient
  * boosting (Friedman, CSDA 38(4), 2002): a fixed hash (splitmix64) of the
  * tree and segment, so training stays reproducible. */
 static int in_subsample(int tree_no, size_t i, double share)
