@@ -30,6 +30,13 @@ typedef struct st_mqtt_conn {
 /* Defaults above, with url copied (may be NULL). */
 void st_mqtt_conn_default(st_mqtt_conn *c, const char *url);
 
+/* Copy the TLS files (paths borrowed; NULL leaves that file as it is) into c:
+ * the CA that signed the broker's certificate, and the client's certificate
+ * and key. 0, or -ENAMETOOLONG with one line in err naming the path that
+ * does not fit (255 bytes at most); c is then unchanged. */
+int st_mqtt_conn_set_tls(st_mqtt_conn *c, const char *ca, const char *cert, const char *key,
+                         char *err, size_t errcap);
+
 /* Split c->url into host, port and tls. 0 or -EINVAL with one line in err. */
 int st_mqtt_conn_parse_url(st_mqtt_conn *c, char *err, size_t errcap);
 

@@ -416,12 +416,17 @@ static int cmd_policy(const dev_opts *o, const char *type, st_registry *reg)
     return 0;
 }
 
-static void conn_tls(const dev_opts *o, st_mqtt_conn *c)
+/* The connection options of the command line into c: protocol and TLS
+ * files. 0, or -1 after saying why (what: "send", "monitor"). */
+static int conn_tls(const dev_opts *o, st_mqtt_conn *c, const char *what)
 {
+    char err[300];
     if (o->protocol) c->protocol = (int)o->protocol;
-    if (o->ca) snprintf(c->ca_file, sizeof(c->ca_file), "%s", o->ca);
-    if (o->cert) snprintf(c->cert_file, sizeof(c->cert_file), "%s", o->cert);
-    if (o->certkey) snprintf(c->key_file, sizeof(c->key_file), "%s", o->certkey);
+    if (st_mqtt_conn_set_tls(c, o->ca, o->cert, o->certkey, err, sizeof(err)) < 0) {
+        fprintf(stderr, "stratum device %s: %s\n", what, err);
+        return -1;
+    }
+    return 0;
 }
 
 static int cmd_send(const dev_opts *o, const char *input, st_log *log)
@@ -439,7 +444,10 @@ static int cmd_send(const dev_opts *o, const char *input, st_log *log)
     }
     st_mqtt_pub_params p;
     st_mqtt_pub_params_default(&p, o->broker);
-    conn_tls(o, &p.conn);
+    if (conn_tls(o, &p.conn, "send") < 0) {
+        st_devkey_wipe(&k);
+        return 2;
+    }
     if (o->street) snprintf(p.street, sizeof(p.street), "%s", o->street);
     if (o->version) snprintf(p.sw_version, sizeof(p.sw_version), "%s", o->version);
     p.counter_start = o->counter;
@@ -530,7 +538,7 @@ static int cmd_monitor(const dev_opts *o, st_registry *reg, st_log *log)
     }
     st_mqtt_ingest_params p;
     st_mqtt_ingest_params_default(&p, o->broker);
-    conn_tls(o, &p.conn);
+    if (conn_tls(o, &p.conn, "monitor") < 0) return 2;
     snprintf(p.conn.client_id, sizeof(p.conn.client_id), "%s",
              o->client_id ? o->client_id : "stratum-monitor");
     if (o->street) snprintf(p.street, sizeof(p.street), "%s", o->street);

@@ -622,9 +622,12 @@ int st_cmd_listen(int argc, char **argv)
         st_mqtt_pub_params_default(&p, o.publish);
         if (o.street) snprintf(p.street, sizeof(p.street), "%s", o.street);
         if (o.version) snprintf(p.sw_version, sizeof(p.sw_version), "%s", o.version);
-        if (o.ca) snprintf(p.conn.ca_file, sizeof(p.conn.ca_file), "%s", o.ca);
-        if (o.cert) snprintf(p.conn.cert_file, sizeof(p.conn.cert_file), "%s", o.cert);
-        if (o.certkey) snprintf(p.conn.key_file, sizeof(p.conn.key_file), "%s", o.certkey);
+        if (st_mqtt_conn_set_tls(&p.conn, o.ca, o.cert, o.certkey, err, sizeof(err)) < 0) {
+            say(stderr, "stratum listen: %s\n", err);
+            st_devkey_wipe(&k);
+            st_detect_model_free(model);
+            return 2;
+        }
         o.pub = st_mqtt_pub_new(&p, &k, NULL);
         st_devkey_wipe(&k);
         if (!o.pub) {

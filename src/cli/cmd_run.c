@@ -399,9 +399,11 @@ static int start_broker(run_ctx *c, const run_opts *o)
     snprintf(ip.street, sizeof(ip.street), "%s", c->set->street);
     if (o->mqtt_protocol) ip.conn.protocol = o->mqtt_protocol;
     if (o->verify_threads >= 0) ip.verify_threads = (size_t)o->verify_threads;
-    if (o->ca) snprintf(ip.conn.ca_file, sizeof(ip.conn.ca_file), "%s", o->ca);
-    if (o->cert) snprintf(ip.conn.cert_file, sizeof(ip.conn.cert_file), "%s", o->cert);
-    if (o->certkey) snprintf(ip.conn.key_file, sizeof(ip.conn.key_file), "%s", o->certkey);
+    char err[300];
+    if (st_mqtt_conn_set_tls(&ip.conn, o->ca, o->cert, o->certkey, err, sizeof(err)) < 0) {
+        fprintf(stderr, "stratum run: %s\n", err);
+        return 1;
+    }
     if (o->broker_cred &&
         st_broker_conf_load_cred(o->broker_cred, ip.conn.username, sizeof(ip.conn.username),
                                  ip.conn.password, sizeof(ip.conn.password)) < 0) {

@@ -122,9 +122,12 @@ static int open_publishers(sim_ctx *c, const st_settings *set, const sim_opts *o
             snprintf(p.street, sizeof(p.street), "%s", o->street ? o->street : set->street);
             if (o->version) snprintf(p.sw_version, sizeof(p.sw_version), "%s", o->version);
             if (o->protocol) p.conn.protocol = (int)o->protocol;
-            if (o->ca) snprintf(p.conn.ca_file, sizeof(p.conn.ca_file), "%s", o->ca);
-            if (o->cert) snprintf(p.conn.cert_file, sizeof(p.conn.cert_file), "%s", o->cert);
-            if (o->certkey) snprintf(p.conn.key_file, sizeof(p.conn.key_file), "%s", o->certkey);
+            char terr[300];
+            if (st_mqtt_conn_set_tls(&p.conn, o->ca, o->cert, o->certkey, terr, sizeof(terr)) < 0) {
+                fprintf(stderr, "stratum sim: %s\n", terr);
+                st_devkey_wipe(&k);
+                return -1;
+            }
             d->pub = st_mqtt_pub_new(&p, &k, log);
             st_devkey_wipe(&k);
             if (!d->pub) {

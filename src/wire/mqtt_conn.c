@@ -30,6 +30,25 @@ void st_mqtt_conn_default(st_mqtt_conn *c, const char *url)
     c->reconnect_max_s = 30;
 }
 
+int st_mqtt_conn_set_tls(st_mqtt_conn *c, const char *ca, const char *cert, const char *key,
+                         char *err, size_t errcap)
+{
+    const char *path[3] = {ca, cert, key}, *what[3] = {"CA", "certificate", "key"};
+    char *field[3] = {c->ca_file, c->cert_file, c->key_file};
+    _Static_assert(sizeof(c->cert_file) == sizeof(c->ca_file) &&
+                       sizeof(c->key_file) == sizeof(c->ca_file),
+                   "the TLS file fields share one size");
+    for (int i = 0; i < 3; i++)
+        if (path[i] && strlen(path[i]) >= sizeof(c->ca_file)) {
+            set_err(err, errcap, "TLS %s file path is longer than %zu bytes: %.40s...", what[i],
+                    sizeof(c->ca_file) - 1, path[i]);
+            return -ENAMETOOLONG;
+        }
+    for (int i = 0; i < 3; i++)
+        if (path[i]) snprintf(field[i], sizeof(c->ca_file), "%s", path[i]);
+    return 0;
+}
+
 int st_mqtt_conn_parse_url(st_mqtt_conn *c, char *err, size_t errcap)
 {
     const char *s = c->url, *h;

@@ -45,6 +45,13 @@ grep -q "acked 2, refused 0" send.out || fail "packs not acknowledged over TLS: 
 wait_for 10 grep -q '"device":"meter-1"' monitor.out || fail "engine saw nothing over TLS: $(tail -3 monitor.err)"
 ok "signed packs flow device -> broker -> engine over mqtts://"
 
+# A TLS file path too long for the settings is refused whole, never cut short.
+LONG=$(printf '%0300d' 0)
+set +e; err=$(send keys/meter-1.key --ca "$LONG.crt" <valid.txt 2>&1 >/dev/null); rc=$?; set -e
+[ $rc -eq 2 ] && printf '%s' "$err" | has 'TLS CA file path is longer than 255 bytes' ||
+    fail "over-long --ca: rc $rc, '$err'"
+ok "an over-long TLS file path is refused with the reason"
+
 # The edge analyser publishes over TLS too: 2 s of noise, 2 packs.
 LISTEN="$ROOT/$BUILD/stratum-listen"
 [ -x "$LISTEN" ] || LISTEN="$STRATUM listen"

@@ -58,9 +58,35 @@ static void test_apply(void)
     mosquitto_lib_cleanup();
 }
 
+static void test_tls_files(void)
+{
+    st_mqtt_conn c;
+    char err[300], longp[300];
+    st_mqtt_conn_default(&c, "mqtts://b");
+    CHECK_EQ_INT(st_mqtt_conn_set_tls(&c, "ca.pem", NULL, NULL, err, sizeof(err)), 0);
+    CHECK_STR(c.ca_file, "ca.pem");
+    CHECK_STR(c.cert_file, "");
+    CHECK_EQ_INT(st_mqtt_conn_set_tls(&c, NULL, "me.pem", "me.key", err, sizeof(err)), 0);
+    CHECK_STR(c.ca_file, "ca.pem"); /* NULL leaves it */
+    CHECK_STR(c.cert_file, "me.pem");
+    CHECK_STR(c.key_file, "me.key");
+    /* a path that does not fit is refused whole, never cut */
+    memset(longp, 'k', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = 0;
+    CHECK_EQ_INT(st_mqtt_conn_set_tls(&c, "other.pem", NULL, longp, err, sizeof(err)),
+                 -ENAMETOOLONG);
+    CHECK(strstr(err, "TLS key file path is longer than 255 bytes") != NULL);
+    CHECK_STR(c.ca_file, "ca.pem"); /* unchanged */
+    CHECK_STR(c.key_file, "me.key");
+    longp[255] = 0; /* 255 bytes fit */
+    CHECK_EQ_INT(st_mqtt_conn_set_tls(&c, longp, NULL, NULL, err, sizeof(err)), 0);
+    CHECK_EQ_INT((int)strlen(c.ca_file), 255);
+}
+
 int main(void)
 {
     RUN(test_urls);
     RUN(test_apply);
+    RUN(test_tls_files);
     return TEST_END("mqtt_conn");
 }
